@@ -1,0 +1,65 @@
+"""All settings in one place: defaults, each overridable by an environment variable.
+
+Read once at import; tests and scripts that need other values pass them explicitly
+(e.g. `--index DIR`) rather than mutating these.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser() if value else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a whole number; unset it or fix it") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where things live.
+    corpus_dir: Path = field(default_factory=lambda: _env_path("QA_CORPUS_DIR", PROJECT_ROOT / "corpus"))
+    index_dir: Path = field(default_factory=lambda: _env_path("QA_INDEX_DIR", PROJECT_ROOT / "var" / "index"))
+    # The exported ONNX model is shared by every index built with the same weights.
+    cache_dir: Path = field(default_factory=lambda: _env_path("QA_CACHE_DIR", PROJECT_ROOT / "var" / "cache"))
+
+    # Passages: whole sentences, at most this many characters (one longer sentence stands alone).
+    passage_chars: int = field(default_factory=lambda: _env_int("QA_PASSAGE_CHARS", 600))
+    # Tokens the model sees per text; all-MiniLM-L6-v2 was trained with 256 at most.
+    max_tokens: int = 256
+    # Longer questions are cut to this many characters rather than refused.
+    question_chars: int = field(default_factory=lambda: _env_int("QA_QUESTION_CHARS", 1000))
+    # Source files larger than this are skipped with a warning.
+    max_file_bytes: int = field(default_factory=lambda: _env_int("QA_MAX_FILE_BYTES", 20_000_000))
+    # Threads for the model and FAISS; the service machines have 2 cores.
+    threads: int = field(default_factory=lambda: _env_int("QA_THREADS", min(os.cpu_count() or 1, 4)))
+    # Exact search below this many passages; an approximate (HNSW) index above.
+    exact_search_limit: int = field(default_factory=lambda: _env_int("QA_EXACT_LIMIT", 200_000))
+
+    def splitter_id(self) -> dict[str, int]:
+        """What, besides the model, decides passages and vectors; recorded in each manifest,
+        so an index built with other values is rebuilt rather than silently mixed."""
+        return {"passage_chars": self.passage_chars, "max_tokens": self.max_tokens, "splitter_version": 1}
+
+    examples: tuple[str, ...] = (
+        "What is collective leadership?",
+        "Who is accountable under collective leadership?",
+        "What should I do if a senior colleague behaves unsafely?",
+        "Why is collective leadership about reinforcing values?",
+    )
+
+
+SETTINGS = Settings()

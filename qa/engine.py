@@ -1,0 +1,204 @@
+"""`Index`: a loaded index that answers questions, and picks up rebuilds without a restart."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from qa import store
+from qa.config import SETTINGS
+from qa.embed import get_embedder, model_id
+from qa.errors import IndexCorruptError
+from qa.followup import contextualize
+from qa.lexical import BM25
+from qa.search import Hit, rank
+from qa.types import Answer, Passage
+
+log = logging.getLogger(__name__)
+
+# Best-sentence cosine at or above which a passage is taken to answer the question (calibrated
+# with bench/eval_seed.py and bench/eval_squad.py), and above which relevance is "high".
+FOUND_THRESHOLD = 0.40
+HIGH_THRESHOLD = 0.60
+NOT_COVERED = "The indexed content does not cover this question."
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One indexed document, as the manifest describes it."""
+
+    source: str
+    title: str
+    passages: int
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What an index holds and when it was built."""
+
+    path: Path
+    documents: list[DocumentInfo]
+    passages: int
+    built_at: str
+    model: str
+
+
+def normalize_question(question: str) -> str:
+    """White space collapsed and length capped; ValueError if nothing is left.
+
+    >>> normalize_question("  What is\\n collective   leadership? ")
+    'What is collective leadership?'
+    """
+    if not isinstance(question, str):
+        raise ValueError(f"a question must be text, not {type(question).__name__}")
+    text = re.sub(r"\s+", " ", question).strip()
+    if not text:
+        raise ValueError("the question is empty: ask something, e.g. 'What is collective leadership?'")
+    return text[: SETTINGS.question_chars]
+
+
+class _Loaded:
+    """One build directory in memory, with the search structures derived from it."""
+
+    def __init__(self, data: store.IndexData, stamp: tuple[str, int]) -> None:
+        self.data = data
+        self.stamp = stamp
+        self.lexical = BM25.from_arrays(data.arrays, "bm25", len(data.passages))
+
+
+class Index:
+    """A searchable index on disk.
+
+    >>> index = Index.load("var/index")  # doctest: +SKIP
+    >>> index.ask("What is collective leadership?").text  # doctest: +SKIP
+    'Collective leadership is a leadership in which all staff take responsibility ...'
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._loaded = self._load()
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Index:
+        """Load the index at `path`; raises IndexNotFoundError or IndexCorruptError."""
+        return cls(Path(path))
+
+    def _stamp(self) -> tuple[str, int]:
+        # Resolving the link and one stat: cheap enough to do before every question.
+        directory = store.resolve(self.path)
+        return str(directory), (directory / store.MANIFEST).stat().st_mtime_ns
+
+    def _load(self) -> _Loaded:
+        stamp = self._stamp()
+        data = store.load(self.path)
+        if data.manifest.get("model") != model_id():
+            raise IndexCorruptError(
+                f"index at {str(self.path)!r} was built with another model ({data.manifest.get('model')}): "
+                f"rebuild it with `python -m index build --out {self.path}`"
+            )
+        log.info("loaded index %s (%d passages)", data.path, len(data.passages))
+        return _Loaded(data, stamp)
+
+    def _current(self) -> _Loaded:
+        """The loaded index, reloaded first if a build has published a new one since."""
+        try:
+            stamp = self._stamp()
+        except (OSError, store.IndexNotFoundError):
+            return self._loaded  # removed under us: keep serving what we have
+        if stamp != self._loaded.stamp:
+            with self._lock:
+                if stamp != self._loaded.stamp:
+                    try:
+                        self._loaded = self._load()
+                    except IndexCorruptError as exc:
+                        log.error("not reloading %s: %s", self.path, exc)
+        return self._loaded
+
+    @property
+    def info(self) -> IndexInfo:
+        """The documents, passage count and build time of the index now serving."""
+        manifest = self._current().data.manifest
+        return IndexInfo(
+            path=self.path,
+            documents=[
+                DocumentInfo(d["source"], d["title"], d["passages"], d.get("metadata", {}))
+                for d in manifest["documents"]
+            ],
+            passages=manifest["counts"]["passages"],
+            built_at=manifest["built_at"],
+            model=manifest["model"],
+        )
+
+    def retrieve(self, question: str, k: int = 5) -> list[Passage]:
+        """The `k` passages that best answer `question`, best first, each with its highlight."""
+        loaded = self._current()
+        return self._retrieve(loaded, normalize_question(question), k)
+
+    def _retrieve(self, loaded: _Loaded, query: str, k: int) -> list[Passage]:
+        data = loaded.data
+        vector = get_embedder().encode([query])[0]
+        hits = rank(
+            vector,
+            query,
+            dense=data.dense,
+            lexical=loaded.lexical,
+            passage_vectors=data.arrays["passage_vectors"],
+            sentence_vectors=data.arrays["sentence_vectors"],
+            first_sentence=data.first_sentence,
+            k=k,
+        )
+        return [self._passage(data, hit) for hit in hits]
+
+    @staticmethod
+    def _passage(data: store.IndexData, hit: Hit) -> Passage:
+        passage = data.passages[hit.row]
+        _, start, end = data.sentences[hit.sentence]
+        start, end = int(start) - passage.start, int(end) - passage.start
+        if hit.similarity >= HIGH_THRESHOLD:
+            relevance = "high"
+        elif hit.similarity >= FOUND_THRESHOLD:
+            relevance = "medium"
+        else:
+            relevance = "low"
+        return replace(
+            passage,
+            score=hit.score,
+            similarity=hit.similarity,
+            relevance=relevance,
+            highlight=passage.text[start:end],
+            highlight_start=start,
+            highlight_end=end,
+        )
+
+    def ask(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Answer:
+        """Answer `question` with quoted sentence(s) and the passages they come from.
+
+        `history` holds the conversation's earlier questions: a follow-up ("and who should do
+        that?") is searched together with them; `Answer.query` says what was searched.
+        """
+        question = normalize_question(question)
+        query = normalize_question(contextualize(question, [h for h in history if h and h.strip()]))
+        passages = self._retrieve(self._current(), query, k)
+        found = bool(passages) and passages[0].similarity >= FOUND_THRESHOLD
+        text = passages[0].highlight if found else NOT_COVERED
+        return Answer(found=found, text=text, passages=passages, question=question, query=query)
+
+    def context(self, passage: Passage, chars: int = 400) -> tuple[str, str]:
+        """Up to `chars` characters of the document before and after `passage`, cut at words."""
+        document = self._current().data.documents.get(passage.source)
+        if document is None:
+            return "", ""
+        before = document.text[max(0, passage.start - chars) : passage.start]
+        after = document.text[passage.end : passage.end + chars]
+        if passage.start > chars:
+            before = "…" + before.split(" ", 1)[-1]
+        if passage.end + chars < len(document.text):
+            after = after.rsplit(" ", 1)[0] + "…"
+        return before.lstrip(), after.rstrip()

@@ -1,0 +1,81 @@
+"""The typed objects that cross every boundary: documents in, passages and answers out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Section:
+    """A labelled span of a document's text, e.g. the related-content teasers at its end."""
+
+    start: int
+    end: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file after cleaning.
+
+    `text` is what passages quote: every passage is `text[start:end]`. `metadata` holds what the
+    page says about itself (author, date, ...); `sections` marks spans that are not the main body.
+    """
+
+    source: str
+    title: str
+    text: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    sections: tuple[Section, ...] = ()
+
+    def section_at(self, offset: int) -> str:
+        """The label of the section holding `offset`, or "" for the main body."""
+        for section in self.sections:
+            if section.start <= offset < section.end:
+                return section.label
+        return ""
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A readable unit of a document (whole sentences) and, once retrieved, how well it answers.
+
+    `start`/`end` are character offsets of `text` in its document's text. `highlight` is the
+    sentence(s) of `text` that best answer the question, at `text[highlight_start:highlight_end]`.
+    `relevance` is a calibrated label ("high", "medium", "low") for people; `score` orders results.
+    """
+
+    text: str
+    source: str
+    title: str
+    start: int
+    end: int
+    paragraph: int = 0
+    section: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+    score: float = 0.0
+    similarity: float = 0.0
+    relevance: str = ""
+    highlight: str = ""
+    highlight_start: int = 0
+    highlight_end: int = 0
+
+    @property
+    def related(self) -> bool:
+        """True for passages from a page's related-content teasers rather than its body."""
+        return bool(self.section)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to a question: quoted sentence(s) and the passages they come from, best first.
+
+    `found` is False when nothing indexed is relevant enough; `text` then says so. `query` is the
+    text that was actually searched (a follow-up question is expanded with the conversation).
+    """
+
+    found: bool
+    text: str
+    passages: list[Passage]
+    question: str = ""
+    query: str = ""

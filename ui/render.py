@@ -1,0 +1,286 @@
+"""Pure functions that turn qa objects into the HTML the chat shows.
+
+Every piece of user or document text goes through `html.escape` before it is placed in markup,
+so a question or a passage holding `<script>` or `<img onerror=...>` is shown as text and never
+runs. The chat's own sanitiser is a second line of defence, not the first.
+
+The output is one line of HTML per message: the chat renders messages as Markdown, and an HTML
+block only stays raw HTML while it has no blank line in it (a blank line would hand the rest to
+the Markdown parser). Newlines in text therefore become `<br>` or spaces here.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from qa.types import Answer, Passage
+
+if TYPE_CHECKING:  # only for annotations: the UI reads these objects, it never builds them
+    from qa import IndexInfo
+
+# How much of a very long question the chat echoes back; qa cuts what it searches on its own.
+QUESTION_DISPLAY_CHARS = 1000
+
+# Relevance labels qa gives, in the order of the bar's fill (1, 2 or 3 segments).
+_RELEVANCE_LEVELS = {"low": 1, "medium": 2, "high": 3}
+
+# Metadata keys that may carry the author or the date, in order of preference.
+_AUTHOR_KEYS = ("author", "authors", "byline")
+_DATE_KEYS = ("date", "published", "publication_date", "updated")
+
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+def text(value: object) -> str:
+    """Escape any value for use as HTML text or attribute content; newlines become spaces.
+
+    Collapsing newlines keeps each message a single HTML block (see the module docstring).
+    """
+    return html.escape(str(value), quote=True).replace("\r", "").replace("\n", " ")
+
+
+def multiline(value: str) -> str:
+    """Escape text whose line breaks matter (a typed question), keeping them as `<br>`."""
+    escaped = html.escape(value, quote=True).replace("\r", "")
+    return _BLANK_LINES.sub("<br><br>", escaped).replace("\n", "<br>")
+
+
+def question_html(question: str) -> str:
+    """The user's question as the chat echoes it: literal text, long ones shortened."""
+    shown = question.strip()
+    if len(shown) > QUESTION_DISPLAY_CHARS:
+        shown = shown[:QUESTION_DISPLAY_CHARS].rstrip() + " …"
+    return f'<div class="qa-question">{multiline(shown)}</div>'
+
+
+def notice_html(message: str, kind: str = "info") -> str:
+    """A short message from the service itself (empty question, an error), not an answer."""
+    return f'<div class="qa-notice qa-notice-{text(kind)}" role="status">{text(message)}</div>'
+
+
+def highlighted_passage(passage: Passage) -> str:
+    """The passage text with its answering sentence(s) wrapped in `<mark>`.
+
+    Uses the character offsets qa supplies; when they do not point at `highlight` (an older
+    index, or no highlight at all) it falls back to finding the highlight text, then to no mark.
+    """
+    body = passage.text
+    start, end = passage.highlight_start, passage.highlight_end
+    if passage.highlight and body[start:end] != passage.highlight:
+        found = body.find(passage.highlight)
+        start, end = (found, found + len(passage.highlight)) if found >= 0 else (0, 0)
+    if not passage.highlight or end <= start:
+        return text(body)
+    return f"{text(body[:start])}<mark>{text(body[start:end])}</mark>{text(body[end:])}"
+
+
+def _first(metadata: Mapping[str, object], keys: Sequence[str]) -> str:
+    for key in keys:
+        value = metadata.get(key)
+        if value:
+            return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+    return ""
+
+
+def format_date(value: str) -> str:
+    """An ISO date or time as people read it ("4 June 2014"); other text is returned as is."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return value
+    return f"{parsed.day} {parsed:%B %Y}"
+
+
+def format_time(value: str) -> str:
+    """An ISO timestamp as a readable date and minute, keeping the zone when there is one."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return value
+    zone = f" {parsed.tzname()}" if parsed.tzinfo else ""
+    return f"{parsed.day} {parsed:%B %Y, %H:%M}{zone}"
+
+
+def relevance_html(label: str) -> str:
+    """The relevance label in words plus a three-segment bar; unknown labels show words only."""
+    level = _RELEVANCE_LEVELS.get(label.lower(), 0)
+    words = f"{label.capitalize()} relevance" if label else "Relevance not rated"
+    bar = ""
+    if level:
+        segments = "".join(f'<span class="qa-seg{" qa-seg-on" if i < level else ""}"></span>' for i in range(3))
+        bar = f'<span class="qa-bar" aria-hidden="true">{segments}</span>'
+    css = text(label.lower()) if level else "none"
+    return f'<span class="qa-rel qa-rel-{css}">{bar}{text(words)}</span>'
+
+
+def citation_meta(passage: Passage) -> str:
+    """The line naming where a passage comes from: title, author, date, paragraph, section."""
+    parts = [f'<cite class="qa-title">{text(passage.title or passage.source)}</cite>']
+    author = _first(passage.metadata, _AUTHOR_KEYS)
+    date = _first(passage.metadata, _DATE_KEYS)
+    if author:
+        parts.append(f'<span class="qa-author">{text(author)}</span>')
+    if date:
+        parts.append(f'<span class="qa-date">{text(format_date(date))}</span>')
+    if passage.paragraph:
+        parts.append(f'<span class="qa-para">paragraph {passage.paragraph}</span>')
+    if passage.section:
+        parts.append(f'<span class="qa-section">{text(passage.section)}</span>')
+    return '<span class="qa-sep"> · </span>'.join(parts)
+
+
+def context_html(passage: Passage, context: tuple[str, str] | None) -> str:
+    """The collapsed "surrounding text": document text before and after, passage in between."""
+    if context is None:
+        return ""
+    before, after = context
+    if not before.strip() and not after.strip():
+        return ""
+    lead = "… " if before.strip() else ""
+    tail = " …" if after.strip() else ""
+    return (
+        '<details class="qa-context"><summary>Show surrounding text</summary>'
+        f'<p>{lead}{text(before)}<span class="qa-current">{highlighted_passage(passage)}</span>'
+        f"{text(after)}{tail}</p></details>"
+    )
+
+
+def citation_html(number: int, passage: Passage, context: tuple[str, str] | None = None) -> str:
+    """One numbered citation: where it is from, how relevant, the passage with its mark."""
+    return (
+        f'<li class="qa-cite" value="{number}">'
+        f'<div class="qa-cite-head"><span class="qa-num">[{number}]</span> {citation_meta(passage)}'
+        f"</div>{relevance_html(passage.relevance)}"
+        f'<blockquote class="qa-passage">{highlighted_passage(passage)}</blockquote>'
+        f"{context_html(passage, context)}</li>"
+    )
+
+
+def citations_html(passages: Sequence[Passage], contexts: Sequence[tuple[str, str] | None] = ()) -> str:
+    """The numbered list of citations, in the order qa ranked them."""
+    items = "".join(
+        citation_html(i, p, contexts[i - 1] if i - 1 < len(contexts) else None) for i, p in enumerate(passages, start=1)
+    )
+    return f'<ol class="qa-citations">{items}</ol>'
+
+
+def _answer_source(answer: Answer) -> int:
+    """The number of the citation the quoted answer comes from (1-based), or 0 if none holds it."""
+    quote = answer.text.strip()
+    for number, passage in enumerate(answer.passages, start=1):
+        if quote and (quote in passage.text or (passage.highlight and passage.highlight in quote)):
+            return number
+    return 0
+
+
+def searched_html(answer: Answer) -> str:
+    """Say what was searched when it is not just the question (a follow-up with its context)."""
+    query, question = answer.query.strip(), answer.question.strip()
+    if not query or query == question:
+        return ""
+    return f'<p class="qa-searched">Searched for: <q>{text(query)}</q></p>'
+
+
+def suggestions_html(examples: Sequence[str], as_buttons: bool = False) -> str:
+    """Questions the content can answer, offered after a "not covered" reply.
+
+    With `as_buttons` only the lead-in is written: the chat shows the questions themselves as
+    clickable options under the message (see `ui.app`).
+    """
+    if not examples:
+        return ""
+    label = '<p class="qa-suggest-label">Questions it can answer:</p>'
+    if as_buttons:
+        return label
+    items = "".join(f"<li>{text(e)}</li>" for e in examples)
+    return f'{label}<ul class="qa-suggest">{items}</ul>'
+
+
+def answer_html(
+    answer: Answer,
+    contexts: Sequence[tuple[str, str] | None] = (),
+    examples: Sequence[str] = (),
+    examples_as_buttons: bool = False,
+) -> str:
+    """The whole reply to a question, as one HTML block.
+
+    Found: the quoted answer with its citation number, then the numbered citations.
+    Not found: a plain statement, suggested questions, and the closest passages collapsed and
+    labelled as not answering. `contexts[i]` is the (before, after) text for `answer.passages[i]`;
+    `examples_as_buttons` says the chat will show `examples` as buttons after the message.
+    """
+    searched = searched_html(answer)
+    if answer.found:
+        source = _answer_source(answer)
+        ref = f' <span class="qa-ref">[{source}]</span>' if source else ""
+        return (
+            f'<div class="qa-reply qa-found">{searched}'
+            f'<blockquote class="qa-answer"><p>{text(answer.text)}{ref}</p></blockquote>'
+            f'<p class="qa-sources-label">Sources</p>{citations_html(answer.passages, contexts)}'
+            "</div>"
+        )
+    closest = ""
+    if answer.passages:
+        closest = (
+            '<details class="qa-closest"><summary>Closest passages (they do not answer the '
+            f"question)</summary>{citations_html(answer.passages, contexts)}</details>"
+        )
+    return (
+        f'<div class="qa-reply qa-not-found">{searched}'
+        f'<p class="qa-not-covered"><strong>Not covered.</strong> {text(answer.text)}</p>'
+        f"{suggestions_html(examples, examples_as_buttons)}{closest}</div>"
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def index_summary(info: IndexInfo) -> str:
+    """One plain-text line on what is loaded, e.g. "1 document, 14 passages, built 26 Nov ..."."""
+    return (
+        f"{_plural(len(info.documents), 'document')}, {_plural(info.passages, 'passage')}, "
+        f"built {format_time(info.built_at)}"
+    )
+
+
+def header_html(info: IndexInfo) -> str:
+    """The title and one line saying which content the answers are quoted from."""
+    titles = [d.title or d.source for d in info.documents]
+    if len(titles) == 1:
+        loaded = f"<cite>{text(titles[0])}</cite>"
+    elif titles:
+        loaded = f"<cite>{text(titles[0])}</cite> and {_plural(len(titles) - 1, 'other document')}"
+    else:
+        loaded = "no documents yet"
+    return (
+        '<header class="qa-header"><h1>Ask about collective leadership</h1>'
+        f"<p>Every answer is a quotation, with its source, from {loaded}.</p></header>"
+    )
+
+
+def index_info_html(info: IndexInfo) -> str:
+    """The "what is indexed" panel: each document with author, date and passage count."""
+    rows = []
+    for doc in info.documents:
+        author = _first(doc.metadata, _AUTHOR_KEYS)
+        date = _first(doc.metadata, _DATE_KEYS)
+        rows.append(
+            f"<tr><td><cite>{text(doc.title or doc.source)}</cite>"
+            f'<div class="qa-doc-source">{text(doc.source)}</div></td>'
+            f"<td>{text(author) or '—'}</td><td>{text(format_date(date)) if date else '—'}</td>"
+            f'<td class="qa-num-cell">{doc.passages:,}</td></tr>'
+        )
+    table = (
+        '<div class="qa-table-wrap"><table class="qa-docs"><thead><tr><th>Document</th>'
+        '<th>Author</th><th>Date</th><th class="qa-num-cell">Passages</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+    return (
+        f'<div class="qa-info">{table}<p class="qa-info-foot">'
+        f"{text(index_summary(info))}. Model: <code>{text(info.model)}</code>.</p></div>"
+    )
