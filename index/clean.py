@@ -37,7 +37,7 @@ _BULLET = re.compile(r"^[-–—•*]\s+")
 # "Name Surname: topic" titles name the speaker or author (interviews, videos, blogs).
 _NAMED_TITLE = re.compile(r"^((?:[A-Z][\w'’.-]+ ){1,3}[A-Z][\w'’-]+): ")
 # A lone page number left between two words by a PDF-to-text conversion ("in 2 order that").
-_STRAY_NUMBER = re.compile(r"\b([a-z]+) (\d{1,3}) ([a-z]+)\b")
+_STRAY_NUMBER = re.compile(r"\b(in|on|at|of|to|for|with|by|from|the|a|an|and|or|that) (\d{1,3}) ([a-z]+)\b")
 
 
 @dataclass
@@ -118,9 +118,10 @@ def _format_teaser(lines: list[str]) -> list[str]:
 def repair_stray_numbers(text: str) -> str:
     """Remove page numbers stranded between two words by text extraction.
 
-    A number between two lowercase words is taken for a page number only when the two words
-    also stand side by side elsewhere in the text and the next word is not a plural (so
-    "in 2 order that" is repaired, given "in order" elsewhere, while "has 2 children" is kept).
+    A number after a preposition, article or conjunction and before a lowercase word is taken
+    for a page number only when the two words also stand side by side elsewhere in the text and
+    the next word is not a plural (so "in 2 order that" is repaired, given "in order" elsewhere,
+    while "have 2 children" and "in 2 weeks" are kept).
     """
 
     def fix(match: re.Match[str]) -> str:

@@ -46,6 +46,7 @@ def ensure_default_index() -> None:
             return
         log.warning("building the default index (%s) ...", reason)
         command = [sys.executable, "-m", "index", "build", str(SETTINGS.corpus_dir), "--out", str(SETTINGS.index_dir)]
-        result = subprocess.run(command, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL)
+        # The child's report goes to stderr: our stdout may be JSON that a script parses.
+        result = subprocess.run(command, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=sys.stderr)
         if result.returncode != 0:
             raise BuildError(f"building the default index failed (exit {result.returncode}); run `{' '.join(command)}`")

@@ -201,4 +201,4 @@ class Index:
             before = "…" + before.split(" ", 1)[-1]
         if passage.end + chars < len(document.text):
             after = after.rsplit(" ", 1)[0] + "…"
-        return before.lstrip(), after.rstrip()
+        return before.strip(), after.strip()

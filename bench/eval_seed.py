@@ -1,0 +1,65 @@
+"""Score the article questions: `python -m bench.eval_seed [--questions FILE] [--index DIR]`.
+
+hit@k: one of the first k passages of `qa.retrieve` holds a gold span; answer@1: the first
+passage's highlight holds one; found rate over covered questions; rejection rate over the
+questions the article does not cover (shared/eval/README.md). Without --index, the corpus is
+built into a temporary folder with the project's own builder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import qa
+from bench.common import SHARED, contains_any, report
+from index import build
+from qa.config import SETTINGS
+
+
+def evaluate(questions: list[dict], index: qa.Index, verbose: bool = False) -> dict[str, float | int]:
+    covered = [q for q in questions if q["answers"]]
+    uncovered = [q for q in questions if not q["answers"]]
+    hit1 = hit3 = answer1 = found = rejected = 0
+    for q in questions:
+        answer = index.ask(q["question"], k=3)
+        if q["answers"]:
+            ranks = [i for i, p in enumerate(answer.passages) if contains_any(p.text, q["answers"])]
+            hit1 += bool(ranks) and ranks[0] == 0
+            hit3 += bool(ranks)
+            answer1 += contains_any(answer.passages[0].highlight, q["answers"])
+            found += answer.found
+            ok = bool(ranks) and ranks[0] == 0 and answer.found
+        else:
+            rejected += not answer.found
+            ok = not answer.found
+        if verbose and not ok:
+            top = answer.passages[0]
+            print(f"MISS {q['id']} {q['question']!r} found={answer.found} sim={top.similarity:.3f}")
+            print(f"     gold={q['answers']} top={top.highlight[:120]!r}")
+    return {
+        "questions": len(questions),
+        "hit@1": hit1 / len(covered),
+        "hit@3": hit3 / len(covered),
+        "answer@1": answer1 / len(covered),
+        "found_rate": found / len(covered),
+        "rejection_rate": rejected / len(uncovered) if uncovered else 1.0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--questions", type=Path, default=SHARED / "eval" / "seed-dev.jsonl")
+    parser.add_argument("--index", type=Path, help="an index already built from the corpus")
+    parser.add_argument("--verbose", action="store_true", help="print each miss")
+    args = parser.parse_args()
+    questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.index or build([SETTINGS.corpus_dir], Path(tmp) / "index", progress=False).path
+        report("article (seed-dev)", evaluate(questions, qa.Index.load(path), args.verbose))
+
+
+if __name__ == "__main__":
+    main()

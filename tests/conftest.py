@@ -1,0 +1,32 @@
+"""Session fixtures: the real model and a real index of the bundled article, built once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ARTICLE = (
+    Path(__file__).resolve().parent.parent / "corpus" / "michael-west-collective-leadership-for-culture-change.txt"
+)
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of an index built from the bundled article with the project's own builder."""
+    from index import build
+
+    out = tmp_path_factory.mktemp("article") / "index"
+    build([ARTICLE], out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def article_index(built_index: Path):
+    """The loaded `qa.Index` of the bundled article."""
+    import qa
+
+    return qa.Index.load(built_index)

@@ -1,0 +1,91 @@
+"""The Python API on the real model and a real index of the article."""
+
+import pytest
+
+import qa
+
+DEFINITION = "Collective leadership is a leadership in which all staff take responsibility"
+
+
+def test_retrieve_puts_the_definition_first(built_index):
+    passages = qa.retrieve("What is collective leadership?", k=5, index=built_index)
+    assert len(passages) == 5
+    assert DEFINITION in passages[0].text
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+
+
+def test_passages_carry_offsets_source_and_a_highlight_inside_them(article_index):
+    docs = article_index._current().data.documents
+    for p in article_index.retrieve("Who should speak up about unsafe behaviour?", k=5):
+        assert docs[p.source].text[p.start : p.end] == p.text
+        assert p.highlight and p.highlight in p.text
+        assert p.text[p.highlight_start : p.highlight_end] == p.highlight
+        assert p.title == "Michael West: collective leadership for culture change"
+        assert len(p.text) <= 600
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("What is collective leadership?", DEFINITION),
+        ("What is culture, in West's words?", "Culture is what is important to us here"),
+        ("Who commented on the latest NHS Staff Survey?", "Suzie Bailey"),
+        ("When was the article published?", "Published 4 June 2014"),
+    ],
+)
+def test_ask_quotes_the_answering_sentence(article_index, question, sentence):
+    answer = article_index.ask(question)
+    assert answer.found
+    assert sentence in answer.text
+    assert answer.text == answer.passages[0].highlight
+
+
+@pytest.mark.parametrize(
+    "question", ["Who won the 2018 FIFA World Cup?", "How do I bake sourdough bread?", "What is the GDP of Germany?"]
+)
+def test_off_topic_questions_are_not_found(article_index, question):
+    answer = article_index.ask(question)
+    assert not answer.found
+    assert answer.text == qa.engine.NOT_COVERED
+    assert answer.passages  # the closest passages are still offered, marked not answering
+
+
+def test_teasers_are_marked_as_related(article_index):
+    answer = article_index.ask("What programme did Sally Hulks look back on?")
+    assert answer.passages[0].section == "Related content"
+    assert answer.passages[0].related
+
+
+def test_follow_up_is_searched_with_the_conversation(article_index):
+    answer = article_index.ask("and who is accountable?", history=["What is collective leadership?"])
+    assert answer.query == "What is collective leadership? and who is accountable?"
+    assert "all are accountable" in answer.passages[0].text
+
+
+def test_bad_questions(article_index):
+    for empty in ["", "   \n\t"]:
+        with pytest.raises(ValueError, match="empty"):
+            article_index.ask(empty)
+    huge = "What is collective leadership? " + "blah " * 5000
+    answer = article_index.ask(huge)
+    assert len(answer.question) == qa.config.SETTINGS.question_chars
+    assert answer.passages
+
+
+def test_missing_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(qa.IndexNotFoundError, match="python -m index build"):
+        qa.Index.load(tmp_path / "nothing")
+
+
+def test_context_gives_the_surrounding_text(article_index):
+    passage = article_index.retrieve("What is collective leadership?", k=1)[0]
+    before, after = article_index.context(passage, chars=200)
+    assert "Senior Fellow" in before
+    assert after.startswith("How can we ensure")
+
+
+def test_info_describes_what_is_indexed(article_index):
+    info = article_index.info
+    assert [d.source for d in info.documents] == ["michael-west-collective-leadership-for-culture-change.txt"]
+    assert info.documents[0].metadata["author"] == "Michael West"
+    assert info.passages == info.documents[0].passages > 10

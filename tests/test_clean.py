@@ -1,0 +1,51 @@
+from index.clean import RELATED, clean_page, repair_stray_numbers
+from tests.conftest import ARTICLE
+
+
+def _article():
+    return clean_page(ARTICLE.read_text(encoding="utf-8"), ARTICLE.name)
+
+
+def test_page_furniture_is_dropped_and_content_kept():
+    doc = _article()
+    lines = doc.text.splitlines()
+    assert "This content is more than five years old" not in doc.text
+    assert "Watch video" not in lines
+    assert "-" not in lines and "Authors" not in lines
+    assert "Thank you very much indeed." in lines
+    # Every sentence of the talk survives cleaning.
+    assert "Culture is what is important to us here" in doc.text
+
+
+def test_title_author_and_date_become_metadata_and_stay_searchable():
+    doc = _article()
+    assert doc.title == "Michael West: collective leadership for culture change"
+    assert doc.metadata["date"] == "4 June 2014"
+    assert doc.metadata["author"] == "Michael West"
+    header = doc.text.split("\n\n")[0]
+    assert "Published 4 June 2014" in header and "By Michael West" in header
+
+
+def test_related_teasers_are_their_own_marked_sections():
+    doc = _article()
+    teasers = [doc.text[s.start : s.end] for s in doc.sections]
+    assert [s.label for s in doc.sections] == [RELATED] * 4
+    assert any("Sally Hulks looks back on the five-year clinical leadership" in t for t in teasers)
+    assert any(t.startswith("The King’s Fund responds to the NHS Staff Survey") for t in teasers)
+    # The glued "EventStart date" is split into its fields.
+    assert any("Event · Start date: 29 May 2025" in t for t in teasers)
+    # The article body ends before the first teaser.
+    assert doc.text.index("Thank you very much indeed.") < doc.sections[0].start
+    assert doc.section_at(doc.text.index("Thank you")) == ""
+
+
+def test_stray_page_number_is_repaired():
+    doc = _article()
+    assert "in 2 order" not in doc.text
+    assert "enabling staff, in order that they can shape" in doc.text
+
+
+def test_stray_number_rule_keeps_real_numbers():
+    assert repair_stray_numbers("we have 2 children and have children") == "we have 2 children and have children"
+    assert repair_stray_numbers("in 2 order that; in order to") == "in order that; in order to"
+    assert repair_stray_numbers("done in 3 weeks, in weeks") == "done in 3 weeks, in weeks"

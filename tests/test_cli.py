@@ -1,0 +1,63 @@
+"""The command lines, run as a person runs them."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env}, timeout=300
+    )
+
+
+def test_qa_json_has_the_documented_shape(built_index):
+    result = run("-m", "qa", "What is collective leadership?", "--json", "--index", str(built_index), "--k", "2")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"found", "answer", "passages"} and data["found"] is True
+    assert len(data["passages"]) == 2
+    for p in data["passages"]:
+        assert set(p) == {"text", "score", "source", "title", "start", "end", "highlight"}
+    assert "all staff take responsibility" in data["passages"][0]["text"]
+
+
+def test_qa_readable_output_marks_the_answer(built_index):
+    result = run("-m", "qa", "Who commented on the latest NHS Staff Survey?", "--index", str(built_index))
+    assert result.returncode == 0, result.stderr
+    assert "[1]" in result.stdout and "»" in result.stdout and "Related content" in result.stdout
+
+
+def test_qa_bad_input_gives_a_message_and_exit_code(tmp_path, built_index):
+    empty = run("-m", "qa", "  ", "--index", str(built_index))
+    assert empty.returncode == 2 and "empty" in empty.stderr and "Traceback" not in empty.stderr
+    missing = run("-m", "qa", "What?", "--index", str(tmp_path / "none"))
+    assert missing.returncode == 1 and "python -m index build" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_index_build_cli_and_its_errors(tmp_path):
+    out = tmp_path / "idx"
+    built = run("-m", "index", "build", "--out", str(out), "--quiet")
+    assert built.returncode == 0, built.stderr
+    assert "indexed 1 documents" in built.stdout and (out / "manifest.json").exists()
+    missing = run("-m", "index", "build", str(tmp_path / "nope"), "--out", str(out))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "x.txt").write_text("")
+    nothing = run("-m", "index", "build", str(tmp_path / "empty"), "--out", str(out))
+    assert nothing.returncode == 1 and "no usable document" in nothing.stderr
+    assert "Traceback" not in nothing.stderr
+
+
+def test_default_index_is_built_on_first_use(tmp_path):
+    env = {"QA_INDEX_DIR": str(tmp_path / "default")}
+    first = run("-m", "qa", "What is collective leadership?", "--json", **env)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["found"] and "building the default index" in first.stderr
+    again = run("-m", "qa", "What is collective leadership?", **env)
+    assert again.returncode == 0 and "building" not in again.stderr

@@ -1,0 +1,18 @@
+import numpy as np
+
+from qa.lexical import BM25, tokenize
+
+
+def test_tokenize_drops_stopwords_and_folds_plurals():
+    assert tokenize("The leaders’ values and the Leader's value") == ["leader", "value", "leader", "value"]
+
+
+def test_bm25_ranks_the_matching_row_first_and_round_trips():
+    texts = ["collective leadership in the NHS", "bread baking at home", "leadership of teams and teams"]
+    bm25 = BM25.build(texts)
+    scores = bm25.scores("how do I bake bread")
+    assert int(np.argmax(scores)) == 1
+    assert scores[0] == 0 and scores[2] == 0
+    again = BM25.from_arrays(bm25.to_arrays("x"), "x", len(texts))
+    assert np.allclose(again.scores("collective leadership"), bm25.scores("collective leadership"))
+    assert not again.scores("unknownword").any()

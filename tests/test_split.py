@@ -1,0 +1,62 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index.clean import clean_page
+from index.split import chunk, paragraphs, sentences
+from qa.types import Document
+from tests.conftest import ARTICLE
+
+
+def _texts(text, spans):
+    return [text[s.start : s.end] for s in spans]
+
+
+def test_sentences_respect_abbreviations_and_decimals():
+    text = "Dr. Smith joined the U.S. team in 2014. It grew 3.5 times! Did it? Yes."
+    assert _texts(text, sentences(text)) == [
+        "Dr. Smith joined the U.S. team in 2014.",
+        "It grew 3.5 times!",
+        "Did it?",
+        "Yes.",
+    ]
+
+
+def test_a_line_break_ends_a_sentence_and_a_blank_line_a_paragraph():
+    text = "Title line\nFirst sentence. Second one.\n\nNext paragraph."
+    assert _texts(text, sentences(text)) == ["Title line", "First sentence.", "Second one.", "Next paragraph."]
+    assert _texts(text, paragraphs(text)) == ["Title line\nFirst sentence. Second one.", "Next paragraph."]
+
+
+def test_article_passages_are_exact_spans_within_the_limit():
+    doc = clean_page(ARTICLE.read_text(encoding="utf-8"), ARTICLE.name)
+    chunks = chunk(doc, 600)
+    assert len(chunks) > 10
+    for c in chunks:
+        text = doc.text[c.span.start : c.span.end]
+        assert len(text) <= 600 or len(c.sentences) == 1
+        assert text == text.strip() and text[0].isupper()
+        # No passage crosses a section boundary (teasers never merge into the article).
+        assert doc.section_at(c.span.start) == doc.section_at(c.span.end - 1)
+    # Paragraph numbers never decrease.
+    assert [c.paragraph for c in chunks] == sorted(c.paragraph for c in chunks)
+
+
+def test_a_single_long_sentence_stands_alone():
+    long = "Word " + "word " * 200 + "end."
+    doc = Document("x.txt", "x", f"Short one. {long} Another short.")
+    texts = [doc.text[c.span.start : c.span.end] for c in chunk(doc, 100)]
+    assert texts == ["Short one.", long.strip(), "Another short."]
+
+
+@given(st.lists(st.text(alphabet="abc. \n?!AB1", min_size=0, max_size=80), max_size=8), st.integers(20, 300))
+def test_chunks_are_exact_ordered_spans(parts, limit):
+    text = "\n\n".join(parts)
+    doc = Document("h.txt", "h", text)
+    last_end = 0
+    for c in chunk(doc, limit):
+        assert 0 <= c.span.start < c.span.end <= len(text)
+        assert c.span.start >= last_end
+        assert c.span.end - c.span.start <= limit or len(c.sentences) == 1
+        for s in c.sentences:
+            assert c.span.start <= s.start < s.end <= c.span.end
+        last_end = c.span.end
