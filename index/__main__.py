@@ -1,4 +1,12 @@
-"""`python -m index build [SOURCE ...] [--out DIR]`: (re)build an index from files or folders."""
+"""Build and change an index from the command line.
+
+    python -m index build [SOURCE ...] [--out DIR]   (re)build from files or folders (default: corpus/)
+    python -m index add FILE_OR_FOLDER ... [--out DIR]   add documents, or replace changed ones
+    python -m index remove NAME ... [--out DIR]      remove documents by the name they are cited by
+    python -m index list [--out DIR]                 what is indexed, when, and how many passages
+
+Unchanged documents keep their vectors: only what is new or changed is embedded.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +15,44 @@ import logging
 import sys
 from pathlib import Path
 
-from index.build import build
+from index.build import BuildReport, add, build, remove
+from qa import store
 from qa.config import SETTINGS
 from qa.errors import QAError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m index", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     build_cmd = commands.add_parser("build", help="build the index from SOURCE files or folders")
     build_cmd.add_argument("sources", nargs="*", type=Path, metavar="SOURCE", help=f"default: {SETTINGS.corpus_dir}")
-    build_cmd.add_argument("--out", type=Path, default=SETTINGS.index_dir, metavar="DIR", help="default: %(default)s")
-    build_cmd.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_cmd = commands.add_parser("add", help="add files or folders to the index, replacing documents of the same name")
+    add_cmd.add_argument("paths", nargs="+", type=Path, metavar="FILE_OR_FOLDER")
+    remove_cmd = commands.add_parser("remove", help="remove documents by the name `list` shows")
+    remove_cmd.add_argument("names", nargs="+", metavar="NAME")
+    list_cmd = commands.add_parser("list", help="list the indexed documents")
+    for command in (build_cmd, add_cmd, remove_cmd, list_cmd):
+        command.add_argument("--out", type=Path, default=SETTINGS.index_dir, metavar="DIR", help="default: %(default)s")
+    for command in (build_cmd, add_cmd, remove_cmd):
+        command.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    logging.getLogger("faiss").setLevel(logging.WARNING)
+    # The libraries' own chatter about a page they could not parse repeats what the skip warning says.
+    for name in ("faiss", "pypdf", "trafilatura", "htmldate", "courlan"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
     try:
-        report = build(args.sources or None, args.out, progress=not args.quiet)
+        if args.command == "list":
+            print(_listing(args.out))
+            return 0
+        if args.command == "build":
+            report = build(args.sources or None, args.out, progress=not args.quiet)
+        elif args.command == "add":
+            report = add(args.paths, args.out, progress=not args.quiet)
+        else:
+            report = remove(args.names, args.out, progress=not args.quiet)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -33,12 +61,51 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if report.full_rebuild_reason:
         print(f"full rebuild: {report.full_rebuild_reason}", file=sys.stderr)
-    print(
-        f"indexed {report.documents} documents, {report.passages} passages "
-        f"({report.embedded} embedded, {report.reused} reused, {len(report.skipped)} files skipped) "
-        f"in {report.seconds:.1f}s -> {args.out}"
-    )
+    print(_summary(report, args.out))
+    if args.command != "build":
+        _warn_if_default_will_undo(args.out)
     return 0
+
+
+def _summary(report: BuildReport, out: Path) -> str:
+    removed = f"removed {', '.join(report.removed)}; " if report.removed else ""
+    return (
+        f"{removed}indexed {report.documents} documents, {report.passages} passages "
+        f"({report.read} documents read, {report.embedded} passages embedded, {report.reused} reused, "
+        f"{len(report.skipped)} files skipped) in {report.seconds:.1f}s -> {out}"
+    )
+
+
+def _listing(out: Path) -> str:
+    """The documents of the index at `out`: name, passages, when indexed, title; then totals."""
+    data = store.load(out)  # validates the whole index, so a damaged one is reported, not listed
+    manifest = data.manifest
+    documents = manifest["documents"]
+    rows = [("NAME", "PASSAGES", "INDEXED", "TITLE")] + [
+        (d["source"], str(d["passages"]), d.get("indexed_at", manifest["built_at"])[:16], d["title"]) for d in documents
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}" for r in rows]
+    lines.append(
+        f"{len(documents)} documents, {manifest['counts']['passages']} passages; "
+        f"built {manifest['built_at']} with {manifest['model']}; at {store.resolve(out)}"
+    )
+    return "\n".join(lines)
+
+
+def _warn_if_default_will_undo(out: Path) -> None:
+    """Say so when an add or remove on the default index will be undone by its corpus check."""
+    if out.absolute() != SETTINGS.index_dir.absolute():
+        return
+    from qa.default import stale_reason
+
+    reason = stale_reason()
+    if reason:
+        print(
+            f"warning: {out} is the default index, which follows {SETTINGS.corpus_dir} ({reason}), so it will "
+            f"be rebuilt from there on next use; to keep this change, make it in {SETTINGS.corpus_dir} instead",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
 """Build an index: read sources, clean, split, embed, store, publish atomically.
 
-Incremental: a document whose content hash, model and splitter settings match the index being
-replaced keeps its passages and vectors; only new or changed documents are embedded.
+Incremental: a document whose content hash, model, splitter settings and reader version match
+the index being replaced keeps its passages and vectors (and is not even read again); only new
+or changed documents are embedded. A change of model, splitter or readers rebuilds everything
+and says why. `add` and `remove` change some documents of an index without naming the others;
+build, add and remove all publish through `_make`, under the index's single-writer lock.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from index.read import Unusable, read
+from index.read import READER_VERSION, Unusable, read
 from index.split import chunk
 from qa import store
 from qa.config import SETTINGS
@@ -23,7 +27,7 @@ from qa.embed import DIMENSION, get_embedder, model_id
 from qa.errors import BuildError, IndexCorruptError, IndexNotFoundError
 from qa.lexical import BM25
 from qa.search import make_dense
-from qa.sources import discover, file_hash
+from qa.sources import SourceFile, discover, file_hash
 from qa.types import Document, Passage
 
 log = logging.getLogger(__name__)
@@ -31,14 +35,20 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class BuildReport:
-    """What a build did, for the command line and for tests."""
+    """What a build (or an add or a remove) did, for the command line and for tests.
+
+    `read` counts the documents read from files (new or changed); `embedded` and `reused` count
+    passages; `removed` names the documents that were taken out.
+    """
 
     path: Path
     documents: int = 0
     passages: int = 0
+    read: int = 0
     embedded: int = 0
     reused: int = 0
     skipped: dict[str, str] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
     full_rebuild_reason: str = ""
     seconds: float = 0.0
 
@@ -51,8 +61,31 @@ class _Part:
     digest: str
     passages: list[Passage]
     sentences: list[list[tuple[int, int]]]
+    indexed_at: str
     passage_vectors: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class _Previous:
+    """The index being replaced: its data if it loads, and whether its vectors can be reused."""
+
+    data: store.IndexData | None
+    reusable: bool
+    reason: str  # why it cannot be reused ("" when it can, or when there is none)
+    damaged: bool = False
+    rows: dict[str, list[int]] = field(default_factory=dict)  # each document's passage rows
+
+
+@dataclass
+class _Plan:
+    """What the new index is made of: files to read, plus documents carried over unchanged."""
+
+    files: list[SourceFile]
+    carried: list[str]  # cited names of the previous index's documents kept as they are
+    inputs: dict[str, str]  # cited name -> content hash, of the files the index is made from
+    sources: list[str]  # the folders and files it was built from (resolved)
+    describe: str  # what was asked for, for the "no usable document in ..." message
 
 
 def embedding_text(passage: Passage) -> str:
@@ -60,95 +93,242 @@ def embedding_text(passage: Passage) -> str:
     return f"{passage.title}. {passage.text}"
 
 
-def build(sources: Sequence[Path] | None = None, out: Path | None = None, progress: bool = True) -> BuildReport:
+def build(
+    sources: Sequence[Path] | None = None,
+    out: Path | None = None,
+    progress: bool = True,
+    *,
+    max_file_bytes: int | None = None,
+) -> BuildReport:
     """Build the index of `sources` (default: the corpus folder) at `out` (default index location).
 
-    Files that cannot be used are skipped with a warning naming each; a build with no usable
-    document raises BuildError and leaves any index at `out` untouched.
+    Files that cannot be used (or over `max_file_bytes`, default QA_MAX_FILE_BYTES) are skipped
+    with a warning naming each; a build with no usable document raises BuildError and leaves any
+    index at `out` untouched. Documents whose content is unchanged since the index at `out` was
+    built keep their passages and vectors; documents no longer in `sources` disappear.
 
     >>> report = build([Path("corpus")], Path("/tmp/idx"))  # doctest: +SKIP
     >>> report.passages  # doctest: +SKIP
     18
     """
-    began = time.monotonic()
-    sources = list(sources or [SETTINGS.corpus_dir])
+    sources = [Path(s) for s in sources or [SETTINGS.corpus_dir]]
     out = Path(out or SETTINGS.index_dir)
     files = discover(sources)
-    report = BuildReport(path=out)
     with store.build_lock(out):
-        previous, report.full_rebuild_reason = _previous(out)
-        parts, inputs = [], {}
-        for file in tqdm(files, desc="Reading", unit="file", disable=not progress or len(files) < 20):
-            digest = file_hash(file.path)
-            inputs[file.name] = digest
-            try:
-                document = read(file, SETTINGS.max_file_bytes)
-            except Unusable as exc:
-                log.warning("skipped %s: %s", file.path, exc)
-                report.skipped[str(file.path)] = str(exc)
-                continue
-            parts.append(_reuse(previous, document, digest) or _split(document, digest))
-        if not parts:
+        previous = _previous(out)
+        plan = _Plan(
+            files=files,
+            carried=[],
+            inputs={},
+            sources=[str(s.resolve()) for s in sources],
+            describe=", ".join(map(str, sources)),
+        )
+        return _make(out, previous, plan, progress, max_file_bytes)
+
+
+def add(
+    paths: Sequence[Path],
+    out: Path | None = None,
+    progress: bool = True,
+    *,
+    max_file_bytes: int | None = None,
+) -> BuildReport:
+    """Add the files named by `paths` (files or folders) to the index at `out`, or replace them.
+
+    A file is cited as a build of the index's own source folders would cite it, so adding a
+    changed file from one of them replaces its document. Every other document is kept with its
+    vectors; only the files added are read and embedded. With no index at `out`, this builds
+    one of `paths`. Raises BuildError if none of the files is usable, IndexCorruptError if the
+    index at `out` is damaged or was built another way (another model, splitter or readers).
+    """
+    out = Path(out or SETTINGS.index_dir)
+    paths = [Path(p) for p in paths]
+    with store.build_lock(out):
+        previous = _previous(out)
+        exists = previous.data is not None or previous.damaged
+        manifest = _editable(previous, out, "add to").manifest if exists else {}
+        files = discover(paths, roots=[Path(s) for s in manifest.get("sources", [])])
+        names = {f.name for f in files}
+        recorded = manifest.get("sources", [])
+        plan = _Plan(
+            files=files,
+            carried=[d["source"] for d in manifest.get("documents", []) if d["source"] not in names],
+            inputs={n: h for n, h in manifest.get("inputs", {}).items() if n not in names},
+            sources=recorded + [str(p.resolve()) for p in paths if not _within(p, recorded)],
+            describe=", ".join(map(str, paths)),
+        )
+        return _make(out, previous, plan, progress, max_file_bytes)
+
+
+def remove(names: Sequence[str], out: Path | None = None, progress: bool = True) -> BuildReport:
+    """Remove the documents cited as `names` from the index at `out`; the others keep their vectors.
+
+    Raises BuildError, leaving the index as it is, if a name is not in the index or if nothing
+    would be left; IndexNotFoundError if there is no index; IndexCorruptError if it is damaged.
+    """
+    out = Path(out or SETTINGS.index_dir)
+    with store.build_lock(out):
+        previous = _previous(out)
+        if previous.data is None and not previous.damaged:
+            raise IndexNotFoundError(f"no index at {str(out)!r}: build one with `python -m index build --out {out}`")
+        manifest = _editable(previous, out, "remove from").manifest
+        documents = [d["source"] for d in manifest["documents"]]
+        inputs = manifest.get("inputs", {})
+        unknown = [n for n in names if n not in documents and n not in inputs]
+        if unknown:
             raise BuildError(
-                f"no usable document in {', '.join(map(str, sources))}"
-                + (f" ({len(report.skipped)} skipped)" if report.skipped else "")
-                + "; the existing index is unchanged"
+                f"not in the index at {str(out)!r}: {', '.join(unknown)} "
+                f"(`python -m index list --out {out}` shows the names); nothing was removed"
             )
-        _embed([p for p in parts if p.passage_vectors is None], report, progress)
-        report.reused = sum(len(p.passages) for p in parts) - report.embedded
-        directory = store.new_build_dir(out)
-        _save(directory, parts, inputs, sources)
-        report.path = store.publish(directory, out)
+        carried = [n for n in documents if n not in names]
+        if not carried:
+            raise BuildError(f"removing {', '.join(names)} would leave no document; the index is unchanged")
+        plan = _Plan(
+            files=[],
+            carried=carried,
+            inputs={n: h for n, h in inputs.items() if n not in names},
+            sources=manifest.get("sources", []),
+            describe="",
+        )
+        report = _make(out, previous, plan, progress, None)
+        report.removed = [n for n in documents if n in names]
+        return report
+
+
+def _within(path: Path, folders: Sequence[str]) -> bool:
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(folder) for folder in folders)
+
+
+def _editable(previous: _Previous, out: Path, action: str) -> store.IndexData:
+    """The previous index, if documents can be added to or removed from it as it is."""
+    rebuild = f"rebuild it with `python -m index build SOURCE ... --out {out}`"
+    if previous.damaged:
+        raise IndexCorruptError(f"cannot {action} the index at {str(out)!r}: it is damaged; {rebuild}")
+    if not previous.reusable:
+        raise IndexCorruptError(f"cannot {action} the index at {str(out)!r}: {previous.reason}; {rebuild}")
+    assert previous.data is not None  # reusable implies loaded
+    return previous.data
+
+
+def _make(out: Path, previous: _Previous, plan: _Plan, progress: bool, max_file_bytes: int | None) -> BuildReport:
+    """Read the plan's files, carry its kept documents over, embed what is new, save, publish.
+
+    The one path by which build, add and remove write an index; call it under the build lock.
+    """
+    began = time.monotonic()
+    clashes = sorted(name for name, n in Counter(f.name for f in plan.files).items() if n > 1)
+    if clashes:
+        # Documents are known by their cited name: two files under one name would be one document.
+        paths = ", ".join(str(f.path) for f in plan.files if f.name in clashes)
+        raise BuildError(f"more than one file would be cited as {', '.join(clashes)} ({paths}); rename one")
+    max_bytes = SETTINGS.max_file_bytes if max_file_bytes is None else max_file_bytes
+    report = BuildReport(path=out, full_rebuild_reason=previous.reason)
+    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    parts = [_reuse(previous, name) for name in plan.carried]
+    carried = len(parts)
+    inputs = dict(plan.inputs)
+    with tqdm(total=len(plan.files), desc="Reading", unit="doc", disable=not progress or not plan.files) as bar:
+        for file in plan.files:
+            part = _read(file, previous, inputs, report, max_bytes, now)
+            if part is not None:
+                parts.append(part)
+            bar.set_postfix(read=report.read, unchanged=len(parts) - carried - report.read, skipped=len(report.skipped))
+            bar.update()
+    if (plan.files and len(parts) == carried) or not parts:
+        raise BuildError(
+            f"no usable document in {plan.describe}"
+            + (f" ({len(report.skipped)} skipped)" if report.skipped else "")
+            + "; the existing index is unchanged"
+        )
+    parts.sort(key=lambda p: p.document.source)
+    fresh = [p for p in parts if p.passage_vectors is None]
+    _embed(fresh, report, progress)
+    report.reused = sum(len(p.passages) for p in parts) - report.embedded
+    directory = store.new_build_dir(out)
+    _save(directory, parts, inputs, plan.sources)
+    report.path = store.publish(directory, out)
     report.documents = len(parts)
     report.passages = sum(len(p.passages) for p in parts)
     report.seconds = time.monotonic() - began
     return report
 
 
-def _previous(out: Path) -> tuple[store.IndexData | None, str]:
-    """The index being replaced, if its passages can be reused; else why not."""
+def _read(
+    file: SourceFile, previous: _Previous, inputs: dict[str, str], report: BuildReport, max_bytes: int, now: str
+) -> _Part | None:
+    """One file's part: carried over unread if its content is unchanged, else read and split."""
     try:
-        previous = store.load(out)
+        digest = file_hash(file.path)
+    except OSError as exc:
+        return _skip(file, f"cannot be read ({exc.strerror})", report)
+    inputs[file.name] = digest
+    if previous.reusable and _digest(previous, file.name) == digest:
+        return _reuse(previous, file.name)
+    try:
+        document = read(file, max_bytes)
+    except Unusable as exc:
+        return _skip(file, str(exc), report)
+    report.read += 1
+    return _split(document, digest, now)
+
+
+def _skip(file: SourceFile, reason: str, report: BuildReport) -> None:
+    log.warning("skipped %s: %s", file.path, reason)
+    report.skipped[str(file.path)] = reason
+
+
+def _previous(out: Path) -> _Previous:
+    """The index being replaced, and whether its passages and vectors can be reused."""
+    try:
+        data = store.load(out)
     except IndexNotFoundError:
-        return None, ""
+        return _Previous(None, False, "")
     except IndexCorruptError as exc:
-        log.warning("the existing index cannot be reused (%s); building from scratch", exc)
-        return None, "the existing index is damaged"
-    manifest = previous.manifest
+        log.warning("the existing index cannot be reused (%s)", exc)
+        return _Previous(None, False, "the existing index is damaged", damaged=True)
+    manifest = data.manifest
     if manifest.get("model") != model_id():
-        return None, f"the model changed ({manifest.get('model')} -> {model_id()})"
+        return _Previous(data, False, f"the model changed ({manifest.get('model')} -> {model_id()})")
     if manifest.get("settings") != SETTINGS.splitter_id():
-        return None, f"the splitter settings changed ({manifest.get('settings')} -> {SETTINGS.splitter_id()})"
-    return previous, ""
+        return _Previous(
+            data, False, f"the splitter settings changed ({manifest.get('settings')} -> {SETTINGS.splitter_id()})"
+        )
+    if manifest.get("reader") != READER_VERSION:
+        return _Previous(data, False, f"the document readers changed ({manifest.get('reader')} -> {READER_VERSION})")
+    rows: dict[str, list[int]] = {}
+    for i, passage in enumerate(data.passages):
+        rows.setdefault(passage.source, []).append(i)
+    return _Previous(data, True, "", rows=rows)
 
 
-def _reuse(previous: store.IndexData | None, document: Document, digest: str) -> _Part | None:
-    if previous is None:
-        return None
-    meta = next((d for d in previous.manifest["documents"] if d["source"] == document.source), None)
-    if meta is None or meta["sha256"] != digest:
-        return None
-    rows = [i for i, p in enumerate(previous.passages) if p.source == document.source]
-    sentence_rows = np.concatenate(
-        [np.arange(previous.first_sentence[i], previous.first_sentence[i + 1]) for i in rows]
-    )
+def _digest(previous: _Previous, name: str) -> str | None:
+    assert previous.data is not None
+    return next((d["sha256"] for d in previous.data.manifest["documents"] if d["source"] == name), None)
+
+
+def _reuse(previous: _Previous, name: str) -> _Part:
+    """The document `name` of the previous index, with its passages, sentences and vectors."""
+    data = previous.data
+    assert data is not None and previous.reusable
+    meta = next(d for d in data.manifest["documents"] if d["source"] == name)
+    rows = previous.rows[name]
+    sentence_rows = np.concatenate([np.arange(data.first_sentence[i], data.first_sentence[i + 1]) for i in rows])
     return _Part(
-        document=document,
-        digest=digest,
-        passages=[previous.passages[i] for i in rows],
+        document=data.documents[name],
+        digest=meta["sha256"],
+        passages=[data.passages[i] for i in rows],
         sentences=[
-            [
-                (int(s), int(e))
-                for _, s, e in previous.sentences[previous.first_sentence[i] : previous.first_sentence[i + 1]]
-            ]
+            [(int(s), int(e)) for _, s, e in data.sentences[data.first_sentence[i] : data.first_sentence[i + 1]]]
             for i in rows
         ],
-        passage_vectors=np.asarray(previous.arrays["passage_vectors"][rows]),
-        sentence_vectors=np.asarray(previous.arrays["sentence_vectors"][sentence_rows]),
+        indexed_at=meta.get("indexed_at", data.manifest["built_at"]),
+        passage_vectors=np.asarray(data.arrays["passage_vectors"][rows]),
+        sentence_vectors=np.asarray(data.arrays["sentence_vectors"][sentence_rows]),
     )
 
 
-def _split(document: Document, digest: str) -> _Part:
+def _split(document: Document, digest: str, indexed_at: str) -> _Part:
     chunks = chunk(document, SETTINGS.passage_chars)
     passages = [
         Passage(
@@ -159,12 +339,13 @@ def _split(document: Document, digest: str) -> _Part:
             end=c.span.end,
             paragraph=c.paragraph,
             section=document.section_at(c.span.start),
+            page=document.page_at(c.span.start),
             metadata=document.metadata,
         )
         for c in chunks
     ]
     sentences = [[(s.start, s.end) for s in c.sentences] for c in chunks]
-    return _Part(document, digest, passages, sentences)
+    return _Part(document, digest, passages, sentences, indexed_at)
 
 
 def _embed(parts: list[_Part], report: BuildReport, progress: bool) -> None:
@@ -175,7 +356,9 @@ def _embed(parts: list[_Part], report: BuildReport, progress: bool) -> None:
         texts += [part.document.text[s:e] for spans in part.sentences for s, e in spans]
     if not texts:
         return
-    with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress) as bar:
+    passages = sum(len(part.passages) for part in parts)
+    desc = f"Embedding {passages} passages and {len(texts) - passages} sentences"
+    with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
         vectors = get_embedder().encode(texts, progress=bar)
     at = 0
     for part in parts:
@@ -187,7 +370,7 @@ def _embed(parts: list[_Part], report: BuildReport, progress: bool) -> None:
         report.embedded += n_passages
 
 
-def _save(directory: Path, parts: list[_Part], inputs: dict[str, str], sources: Sequence[Path]) -> None:
+def _save(directory: Path, parts: list[_Part], inputs: dict[str, str], sources: Sequence[str]) -> None:
     passages = [p for part in parts for p in part.passages]
     passage_vectors = np.concatenate([p.passage_vectors for p in parts]).astype(np.float32)
     sentence_vectors = np.concatenate([p.sentence_vectors for p in parts]).astype(np.float32)
@@ -197,9 +380,10 @@ def _save(directory: Path, parts: list[_Part], inputs: dict[str, str], sources: 
         "model": model_id(),
         "dimension": DIMENSION,
         "settings": SETTINGS.splitter_id(),
+        "reader": READER_VERSION,
         "dense_index": dense_kind,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "sources": [str(Path(s).resolve()) for s in sources],
+        "sources": list(sources),
         "inputs": inputs,
         "documents": [
             {
@@ -207,6 +391,7 @@ def _save(directory: Path, parts: list[_Part], inputs: dict[str, str], sources: 
                 "title": part.document.title,
                 "sha256": part.digest,
                 "passages": len(part.passages),
+                "indexed_at": part.indexed_at,
                 "metadata": part.document.metadata,
             }
             for part in parts

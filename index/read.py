@@ -1,27 +1,27 @@
-"""Source files -> `Document`s, one reader per format; unusable files are refused with a reason."""
+"""Source files -> `Document`s, one reader per format; unusable files are refused with a reason.
+
+Plain text and Markdown are read here; HTML, PDF and DOCX in `index.formats`.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 from index.clean import clean_page
+from index.formats import Unusable, check_text, read_docx, read_html, read_pdf, title_from_name
 from qa.sources import SourceFile
 from qa.types import Document
 
+__all__ = ["READERS", "READER_VERSION", "Unusable", "read"]
 
-class Unusable(Exception):
-    """A file that cannot be indexed; the message says why (empty, binary, too large ...)."""
-
-
-def _title_from_name(path: Path) -> str:
-    return re.sub(r"[-_]+", " ", path.stem).strip().capitalize()
+# Recorded in each manifest: bump it when a reader's output changes, so that the documents of
+# an index read the old way are read again (a build reuses unchanged files' documents unread).
+READER_VERSION = 2
 
 
 def _decode(data: bytes) -> str:
-    if b"\x00" in data[:8192]:
-        raise Unusable("binary file")
+    check_text(data)
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
@@ -39,7 +39,7 @@ def _page(file: SourceFile, text: str) -> Document:
     if "\n\n" in text.strip():
         # Blank-line paragraphs: lines inside one are soft wraps, joined into one line.
         text = "\n".join(" ".join(block.split("\n")) for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")))
-    return clean_page(text, file.name, _title_from_name(file.path))
+    return clean_page(text, file.name, title_from_name(file.path))
 
 
 _MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$", re.MULTILINE)
@@ -59,6 +59,10 @@ READERS: dict[str, Callable[[SourceFile, bytes], Document]] = {
     ".text": read_text,
     ".md": read_markdown,
     ".markdown": read_markdown,
+    ".html": read_html,
+    ".htm": read_html,
+    ".pdf": read_pdf,
+    ".docx": read_docx,
 }
 
 
@@ -67,10 +71,10 @@ def read(file: SourceFile, max_bytes: int) -> Document:
     reader = READERS.get(file.path.suffix.lower())
     if reader is None:
         raise Unusable(f"unsupported format {file.path.suffix or '(no extension)'!r}; supported: {', '.join(READERS)}")
-    size = file.path.stat().st_size
-    if size > max_bytes:
-        raise Unusable(f"{size:,} bytes is over the {max_bytes:,}-byte limit (QA_MAX_FILE_BYTES)")
     try:
+        size = file.path.stat().st_size
+        if size > max_bytes:
+            raise Unusable(f"{size:,} bytes is over the {max_bytes:,}-byte limit (QA_MAX_FILE_BYTES)")
         data = file.path.read_bytes()
     except OSError as exc:
         raise Unusable(f"cannot be read ({exc.strerror})") from None

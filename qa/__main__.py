@@ -28,7 +28,8 @@ def to_json(answer: Answer) -> dict:
 def _readable(answer: Answer) -> str:
     lines = [f"“{answer.text}”" if answer.found else answer.text, ""]
     for n, p in enumerate(answer.passages, start=1):
-        where = f"{p.title} ({p.source}, paragraph {p.paragraph}{', ' + p.section if p.section else ''})"
+        page = f"page {p.page}, " if p.page else ""
+        where = f"{p.title} ({p.source}, {page}paragraph {p.paragraph}{', ' + p.section if p.section else ''})"
         lines.append(f"[{n}] {where}  relevance: {p.relevance}")
         marked = p.text[: p.highlight_start] + "»" + p.highlight + "«" + p.text[p.highlight_end :]
         lines += textwrap.wrap(marked, width=100, initial_indent="    ", subsequent_indent="    ")

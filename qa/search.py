@@ -52,6 +52,26 @@ def _spread_scaled(values: np.ndarray) -> np.ndarray:
     return (values - values.min()) / spread if spread > 1e-9 else np.zeros_like(values)
 
 
+def best_sentences(
+    rows: np.ndarray, first_sentence: np.ndarray, sentence_vectors: np.ndarray, question_vector: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each passage row: the row of its sentence most similar to the question, and that cosine.
+
+    One matrix product over all the candidates' sentences, then a maximum per passage.
+    """
+    starts, ends = first_sentence[rows], first_sentence[rows + 1]
+    counts = ends - starts
+    offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+    sims = np.asarray(sentence_vectors[offsets]) @ question_vector
+    segment = np.cumsum(counts) - counts
+    best = np.maximum.reduceat(sims, segment)
+    # The first sentence in each passage that reaches its maximum.
+    hits = np.flatnonzero(sims == np.repeat(best, counts))
+    owner = np.searchsorted(segment, hits, side="right") - 1
+    first_hit = hits[np.unique(owner, return_index=True)[1]]
+    return offsets[first_hit], best.astype(np.float32)
+
+
 def rank(
     question_vector: np.ndarray,
     question: str,
@@ -76,13 +96,7 @@ def rank(
     rows = np.union1d(dense_rows[0][dense_rows[0] >= 0], lexical_rows)
 
     passage_sim = np.asarray(passage_vectors[rows]) @ question_vector
-    best_sentence = np.empty(len(rows), dtype=np.int64)
-    sentence_sim = np.empty(len(rows), dtype=np.float32)
-    for i, row in enumerate(rows):
-        lo, hi = first_sentence[row], first_sentence[row + 1]
-        sims = np.asarray(sentence_vectors[lo:hi]) @ question_vector
-        j = int(np.argmax(sims))
-        best_sentence[i], sentence_sim[i] = lo + j, sims[j]
+    best_sentence, sentence_sim = best_sentences(rows, first_sentence, sentence_vectors, question_vector)
     fused = (
         DENSE_WEIGHT * _spread_scaled(passage_sim)
         + SENTENCE_WEIGHT * _spread_scaled(sentence_sim)

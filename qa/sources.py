@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,11 +21,14 @@ class SourceFile:
     name: str
 
 
-def discover(sources: Iterable[Path]) -> list[SourceFile]:
+def discover(sources: Iterable[Path], roots: Sequence[Path] = ()) -> list[SourceFile]:
     """Every regular, non-hidden file named by `sources` (files, or folders searched recursively).
 
-    Symbolic links to folders are not followed, so a link loop cannot hang a build. Raises
-    FileNotFoundError naming the first source that does not exist.
+    A file is cited by its path relative to the folder given, or by its name if given itself;
+    but a file inside one of the folders `roots` (those an index was built from) is cited
+    relative to that folder, as a build of the folder cites it, so adding it to that index later
+    replaces the same document. Symbolic links to folders are not followed, so a link loop cannot
+    hang a build. Raises FileNotFoundError naming the first source that does not exist.
     """
     found: dict[Path, SourceFile] = {}
     for source in sources:
@@ -41,6 +44,11 @@ def discover(sources: Iterable[Path]) -> list[SourceFile]:
                 path = Path(folder) / name
                 if not name.startswith(".") and path.is_file():
                     found.setdefault(path.resolve(), SourceFile(path, path.relative_to(source).as_posix()))
+    folders = [root.resolve() for root in map(Path, roots) if root.is_dir()]
+    for resolved, file in found.items():
+        root = next((r for r in folders if resolved.is_relative_to(r)), None)
+        if root is not None:
+            found[resolved] = SourceFile(file.path, resolved.relative_to(root).as_posix())
     return sorted(found.values(), key=lambda f: f.name)
 
 

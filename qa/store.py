@@ -100,6 +100,7 @@ def save(
                 "end": passage.end,
                 "paragraph": passage.paragraph,
                 "section": passage.section,
+                "page": passage.page,
                 "sentences": [list(s) for s in spans],
             }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -135,6 +136,7 @@ def load(path: Path) -> IndexData:
         for line in _lines(directory / "documents.jsonl"):
             row = json.loads(line)
             row["sections"] = tuple(Section(**s) for s in row["sections"])
+            row["pages"] = tuple(row.get("pages", ()))  # absent in indexes built before PDFs were read
             documents[row["source"]] = Document(**row)
         passages, sentences, first = [], [], [0]
         for i, line in enumerate(_lines(directory / "passages.jsonl")):
@@ -209,7 +211,10 @@ def new_build_dir(out: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     for stale in root.glob("*.partial"):  # left by builds that died; we hold the lock
         shutil.rmtree(stale, ignore_errors=True)
-    directory = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}.partial"
+    # Names sort in build order (publish keeps the newest), even for builds within one second.
+    seconds, nanoseconds = divmod(time.time_ns(), 10**9)
+    stamp = f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(seconds))}-{nanoseconds:09d}"
+    directory = root / f"{stamp}-{os.getpid()}.partial"
     directory.mkdir()
     return directory
 

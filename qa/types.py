@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 
@@ -20,6 +21,8 @@ class Document:
 
     `text` is what passages quote: every passage is `text[start:end]`. `metadata` holds what the
     page says about itself (author, date, ...); `sections` marks spans that are not the main body.
+    `pages` holds, for a paged document (a PDF), the offset in `text` where each page starts;
+    pages end paragraphs, so no passage crosses a page.
     """
 
     source: str
@@ -27,6 +30,7 @@ class Document:
     text: str
     metadata: dict[str, str] = field(default_factory=dict)
     sections: tuple[Section, ...] = ()
+    pages: tuple[int, ...] = ()
 
     def section_at(self, offset: int) -> str:
         """The label of the section holding `offset`, or "" for the main body."""
@@ -35,13 +39,22 @@ class Document:
                 return section.label
         return ""
 
+    def page_at(self, offset: int) -> int:
+        """The 1-based page holding `offset`, or 0 for a document without pages.
+
+        >>> Document("a.pdf", "A", "one\\n\\ntwo", pages=(0, 5)).page_at(5)
+        2
+        """
+        return bisect_right(self.pages, offset)
+
 
 @dataclass(frozen=True)
 class Passage:
     """A readable unit of a document (whole sentences) and, once retrieved, how well it answers.
 
-    `start`/`end` are character offsets of `text` in its document's text. `highlight` is the
-    sentence(s) of `text` that best answer the question, at `text[highlight_start:highlight_end]`.
+    `start`/`end` are character offsets of `text` in its document's text; `page` is the page it
+    is on in a paged document (a PDF), 0 otherwise. `highlight` is the sentence(s) of `text` that
+    best answer the question, at `text[highlight_start:highlight_end]`.
     `relevance` is a calibrated label ("high", "medium", "low") for people; `score` orders results.
     """
 
@@ -52,6 +65,7 @@ class Passage:
     end: int
     paragraph: int = 0
     section: str = ""
+    page: int = 0
     metadata: dict[str, str] = field(default_factory=dict)
     score: float = 0.0
     similarity: float = 0.0
