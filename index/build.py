@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from index.read import READER_VERSION, Unusable, read
+from index.read import Unusable, read
 from index.split import chunk
 from qa import store
 from qa.config import SETTINGS
@@ -294,8 +294,6 @@ def _previous(out: Path) -> _Previous:
         return _Previous(
             data, False, f"the splitter settings changed ({manifest.get('settings')} -> {SETTINGS.splitter_id()})"
         )
-    if manifest.get("reader") != READER_VERSION:
-        return _Previous(data, False, f"the document readers changed ({manifest.get('reader')} -> {READER_VERSION})")
     rows: dict[str, list[int]] = {}
     for i, passage in enumerate(data.passages):
         rows.setdefault(passage.source, []).append(i)
@@ -380,7 +378,6 @@ def _save(directory: Path, parts: list[_Part], inputs: dict[str, str], sources: 
         "model": model_id(),
         "dimension": DIMENSION,
         "settings": SETTINGS.splitter_id(),
-        "reader": READER_VERSION,
         "dense_index": dense_kind,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "sources": list(sources),

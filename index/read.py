@@ -13,11 +13,7 @@ from index.formats import Unusable, check_text, read_docx, read_html, read_pdf, 
 from qa.sources import SourceFile
 from qa.types import Document
 
-__all__ = ["READERS", "READER_VERSION", "Unusable", "read"]
-
-# Recorded in each manifest: bump it when a reader's output changes, so that the documents of
-# an index read the old way are read again (a build reuses unchanged files' documents unread).
-READER_VERSION = 2
+__all__ = ["READERS", "Unusable", "read"]
 
 
 def _decode(data: bytes) -> str:

@@ -50,9 +50,18 @@ class Settings:
     exact_search_limit: int = field(default_factory=lambda: _env_int("QA_EXACT_LIMIT", 200_000))
 
     def splitter_id(self) -> dict[str, int]:
-        """What, besides the model, decides passages and vectors; recorded in each manifest,
-        so an index built with other values is rebuilt rather than silently mixed."""
-        return {"passage_chars": self.passage_chars, "max_tokens": self.max_tokens, "splitter_version": 1}
+        """What, besides the model, decides documents, passages and vectors.
+
+        Recorded in each manifest, so an index built another way is rebuilt rather than mixed.
+        Bump `reader_version` when a reader's output changes (index/read.py, index/formats.py,
+        index/clean.py) and `splitter_version` when index/split.py's does.
+        """
+        return {
+            "passage_chars": self.passage_chars,
+            "max_tokens": self.max_tokens,
+            "splitter_version": 1,
+            "reader_version": 2,
+        }
 
     examples: tuple[str, ...] = (
         "What is collective leadership?",
