@@ -60,6 +60,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Libraries that narrate routine work at INFO (CPU feature probing, every HTTP request).
+    for noisy in ("faiss.loader", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.concurrency < 1:
         print("--concurrency must be at least 1", file=sys.stderr)
         return 2

@@ -1,73 +1,129 @@
 """The JSON side of the web app: named endpoints `retrieve` and `ask` for `gradio_client`.
 
-Passages and answers become plain dicts (the same keys as `python -m qa --json`, plus every
-other Passage field), so a client needs neither qa nor pickle to read them.
+Passages and answers become plain dicts (the keys of `python -m qa --json` plus the other
+Passage fields, typed below so Gradio's API page documents them); a client needs neither qa nor
+pickle to read them:
+
+    from gradio_client import Client
+
+    client = Client("http://127.0.0.1:7860")  # add auth=("nhs", password) if one is set
+    passages = client.predict("What is collective leadership?", 5, api_name="/retrieve")
+    answer = client.predict("What is collective leadership?", 3, [], api_name="/ask")
+    print(answer["answer"], passages[0]["source"], passages[0]["highlight"])
 """
 
-from __future__ import annotations
-
-import dataclasses
+# No `from __future__ import annotations` here: Gradio reads the endpoints' type hints at run
+# time to publish their schema, and cannot resolve them from strings.
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 import gradio as gr
 
+from qa import QAError
 from qa.types import Answer, Passage
-from ui.chat import Answerer, clamp_k
+from ui.chat import clamp_k
 
 log = logging.getLogger(__name__)
 
 
-def passage_json(passage: Passage) -> dict[str, Any]:
-    """Every field of a Passage as JSON-able values, plus `related` (from a teaser section)."""
-    data = dataclasses.asdict(passage)
-    data["metadata"] = dict(passage.metadata)
-    data["related"] = passage.related
-    return data
+class PassageJSON(TypedDict):
+    """A passage as the API returns it; Gradio publishes these keys and types as the schema."""
+
+    text: str
+    source: str
+    title: str
+    start: int
+    end: int
+    paragraph: int
+    page: int
+    section: str
+    related: bool
+    metadata: dict[str, str]
+    score: float
+    similarity: float
+    relevance: str
+    highlight: str
+    highlight_start: int
+    highlight_end: int
 
 
-def answer_json(answer: Answer) -> dict[str, Any]:
-    """An Answer as the CLI's `--json` shape, plus the question and what was searched."""
-    return {
-        "found": answer.found,
-        "answer": answer.text,
-        "question": answer.question,
-        "query": answer.query,
-        "passages": [passage_json(p) for p in answer.passages],
-    }
+class AnswerJSON(TypedDict):
+    """An answer as the API returns it: the CLI's `--json` keys plus the question and query."""
+
+    found: bool
+    answer: str
+    question: str
+    query: str
+    passages: list[PassageJSON]
+
+
+def passage_json(passage: Passage) -> PassageJSON:
+    """A Passage as plain JSON values, field by field so the API's shape is stated, not implied."""
+    return PassageJSON(
+        text=passage.text,
+        source=passage.source,
+        title=passage.title,
+        start=passage.start,
+        end=passage.end,
+        paragraph=passage.paragraph,
+        page=getattr(passage, "page", 0),  # only paged documents (PDFs) have one
+        section=passage.section,
+        related=passage.related,
+        metadata={str(k): str(v) for k, v in passage.metadata.items()},
+        score=float(passage.score),
+        similarity=float(passage.similarity),
+        relevance=passage.relevance,
+        highlight=passage.highlight,
+        highlight_start=passage.highlight_start,
+        highlight_end=passage.highlight_end,
+    )
+
+
+def answer_json(answer: Answer) -> AnswerJSON:
+    """An Answer as plain JSON values."""
+    return AnswerJSON(
+        found=answer.found,
+        answer=answer.text,
+        question=answer.question,
+        query=answer.query,
+        passages=[passage_json(p) for p in answer.passages],
+    )
 
 
 def _client_error(exc: Exception) -> gr.Error:
-    """A short message the client sees; Gradio hides other exceptions' text (show_error=False)."""
-    from qa import QAError
+    """A short message for the client; the traceback, if any, goes only to our log.
 
+    `print_exception=False` stops Gradio printing a traceback for a bad question, which is the
+    client's mistake, not the service's.
+    """
     if isinstance(exc, QAError | ValueError):
-        return gr.Error(str(exc).strip().splitlines()[0] if str(exc).strip() else "Bad request")
-    log.exception("API call failed")
-    return gr.Error("Internal error; the service's log has the details")
+        lines = str(exc).strip().splitlines()
+        return gr.Error(lines[0] if lines else "Bad request", print_exception=False)
+    log.error("API call failed", exc_info=exc)
+    return gr.Error("Internal error; the service's log has the details", print_exception=False)
 
 
-def make_endpoints(
-    index: Any,
-) -> tuple[Callable[[str, int], list[dict[str, Any]]], Callable[[str, int], dict[str, Any]]]:
-    """The `retrieve` and `ask` functions for `gr.api`, bound to one index.
+def make_endpoints(index: Any) -> tuple[Callable[..., list[PassageJSON]], Callable[..., AnswerJSON]]:
+    """The `retrieve` and `ask` functions for `gr.api`, bound to one index (a `qa.Index`).
 
     Their type hints are what Gradio publishes as the endpoint's schema, so they stay precise.
     """
-    answerer: Answerer = index
 
-    def retrieve(question: str, k: int = 5) -> list[dict[str, Any]]:
+    def retrieve(question: str, k: int = 5) -> list[PassageJSON]:
         """Passages for a question, best first, each with text, source, offsets and score."""
         try:
             return [passage_json(p) for p in index.retrieve(question, k=clamp_k(k))]
         except Exception as exc:
             raise _client_error(exc) from None
 
-    def ask(question: str, k: int = 3) -> dict[str, Any]:
-        """The answer to a question: found, answer text, what was searched, and its passages."""
+    def ask(question: str, k: int = 3, history: list[str] | None = None) -> AnswerJSON:
+        """The answer to a question: found, answer text, what was searched, and its passages.
+
+        `history` is the conversation's earlier questions, for a follow-up such as "and who?".
+        """
         try:
-            return answer_json(answerer.ask(question, k=clamp_k(k)))
+            return answer_json(index.ask(question, k=clamp_k(k), history=[str(h) for h in history or []]))
         except Exception as exc:
             raise _client_error(exc) from None
 

@@ -9,7 +9,8 @@ control, and a panel listing what is indexed. Answers come from `ui.chat`; marku
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,42 @@ log = logging.getLogger(__name__)
 
 STYLE = Path(__file__).with_name("style.css")
 PAGE_TITLE = "Ask about collective leadership"
+# How long a conversation counts as waiting for an answer at most, so that a request lost on
+# the way cannot block it for good.
+BUSY_SECONDS = 60.0
 WELCOME = (
     "Ask a question in your own words. Each reply quotes the sentence that answers it and "
     "lists the passages it comes from."
 )
+
+# Whenever the conversation changes, bring the latest question to the top of the chat so the
+# reply is read from its start (the quoted answer), not from its last citation as Gradio's
+# scroll-to-bottom would show it. Runs in the browser only.
+SCROLL_TO_LATEST_JS = """
+() => {
+  setTimeout(() => {
+    const log = document.querySelector("#qa-chat [role=log]");
+    if (!log) return;
+    const rows = log.querySelectorAll(".message-row");
+    if (!rows.length) return;
+    const last = rows[rows.length - 1];
+    const prev = rows.length > 1 ? rows[rows.length - 2] : null;
+    const target = last.classList.contains("user-row") || !prev || !prev.classList.contains("user-row") ? last : prev;
+    // Land below the chat's floating clear button, which would otherwise cover the question.
+    const panel = document.querySelector("#qa-chat .top-panel");
+    const top = panel ? panel.getBoundingClientRect().bottom + 6 : log.getBoundingClientRect().top + 8;
+    log.scrollTop += target.getBoundingClientRect().top - top;
+  }, 60);
+}
+"""
+
+# Gradio scopes `css_paths` rules to its content area, so the page's outer padding (wide on a
+# phone) can only be reached from a plain <style> in the page head.
+OUTER_CSS = """
+@media (max-width: 640px) {
+  .gradio-container .app.main { padding: 8px 10px !important; }
+}
+"""
 
 # System fonts only: the default theme fetches Google Fonts, which fails (and logs console
 # errors) on machines without internet access, and sends every visitor's address to Google.
@@ -42,20 +75,43 @@ def theme() -> gr.themes.Base:
 Message = dict[str, Any]
 
 
-def _echo(message: str | None, chat: list[Message] | None) -> tuple[str, list[Message], str]:
-    """Show the question at once (escaped), clear the box, and hand the question on."""
-    message = message or ""
-    chat = list(chat or [])
-    if message.strip():
-        chat.append({"role": "user", "content": render.question_html(message)})
-    return "", chat, message
-
-
 def _sample_text(sample: Any) -> str:
     """The question held by a clicked example (Gradio passes the sample's row of values)."""
     if isinstance(sample, list | tuple):
         sample = sample[0] if sample else ""
     return str(sample or "")
+
+
+def _is_busy(busy_since: float) -> bool:
+    """Whether this conversation is still waiting for an answer (see `build_app`)."""
+    return bool(busy_since) and time.monotonic() - busy_since < BUSY_SECONDS
+
+
+def _handed_on(question: str) -> dict[str, Any]:
+    """A question for `converse`, stamped so that asking the same one twice is still a change."""
+    return {"question": question, "at": time.time()}
+
+
+def _take_typed(typed: str | None, busy_since: float) -> tuple[Any, Any, Any]:
+    """Hand a typed question on and empty the box, unless an answer is still on its way.
+
+    While busy the question stays in the box, to be sent again once the answer is in.
+    """
+    if _is_busy(busy_since):
+        return gr.skip(), gr.skip(), gr.skip()
+    return "", _handed_on(typed or ""), time.monotonic()
+
+
+def _take_example(sample: Any, busy_since: float) -> tuple[Any, Any]:
+    """Hand a clicked example question on, unless an answer is still on its way."""
+    if _is_busy(busy_since):
+        return gr.skip(), gr.skip()
+    return _handed_on(_sample_text(sample)), time.monotonic()
+
+
+def _take_option(busy_since: float, event: gr.SelectData) -> tuple[Any, Any]:
+    """Hand on the suggestion button clicked under a reply, unless an answer is on its way."""
+    return _take_example(event.value, busy_since)
 
 
 def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT_K) -> gr.Blocks:
@@ -85,6 +141,7 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
             buttons=[],
             feedback_options=None,
             group_consecutive_messages=False,
+            autoscroll=False,  # SCROLL_TO_LATEST_JS places the view instead
         )
         question = gr.Textbox(
             elem_id="qa-question",
@@ -95,15 +152,15 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
             lines=1,
             max_lines=4,
         )
-        with gr.Row(equal_height=False):
+        with gr.Row(equal_height=False, elem_id="qa-controls"):
             example_list = gr.Dataset(
                 elem_id="qa-examples",
                 label="Example questions",
                 components=[question],
                 samples=[[e] for e in examples],
                 type="values",
-                scale=3,
-                min_width=240,
+                scale=2,
+                min_width=260,
             )
             k = gr.Slider(
                 MIN_K,
@@ -112,43 +169,61 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
                 step=1,
                 label="Passages to show",
                 elem_id="qa-k",
+                buttons=[],
                 scale=1,
-                min_width=200,
+                min_width=260,
             )
-        with gr.Accordion(f"What is indexed: {render.index_summary(info)}", open=False):
+        with gr.Accordion("What is indexed", open=False):
             gr.HTML(render.index_info_html(info), elem_id="qa-info")
 
-        pending = gr.State("")  # the question being answered, raw (the chat holds it escaped)
         asked = gr.State([])  # this conversation's earlier questions, for follow-ups
+        # One question at a time per conversation: the chat is replaced whole by each step, so
+        # two answers in flight could each drop the other's messages. `busy` (server side, so
+        # every click sees it at once) is when the question being answered was handed on.
+        busy = gr.State(0.0)
+        # The question handed on to `converse`. A component, not a gr.State: the browser sends
+        # its value along, so `converse` gets the question that was handed on to it.
+        pending = gr.JSON(None, visible=False)
 
-        def answer(
-            message: str, earlier: list[str], chat: list[Message], k_value: float
-        ) -> tuple[list[Message], list[str]]:
-            turn = service.reply(message, earlier or [], k_value)
-            chat = [*(chat or []), {"role": "assistant", "content": turn.html}]
+        def converse(
+            handed_on: dict[str, Any] | None, chat: list[Message] | None, earlier: list[str] | None, k_value: float
+        ) -> Iterator[tuple[Any, Any, Any]]:
+            """Show the question (escaped), then add its answer.
+
+            A generator, so the question appears as soon as this starts, before the answer.
+            """
+            if not handed_on:
+                return
+            message = str(handed_on.get("question", ""))
+            chat = list(chat or [])
+            earlier = list(earlier or [])
+            if message.strip():
+                chat.append({"role": "user", "content": render.question_html(message)})
+                yield chat, gr.skip(), gr.skip()
+            turn = service.reply(message, earlier, k_value)
+            reply: Message = {"role": "assistant", "content": turn.html}
+            if turn.suggestions:
+                # Shown as buttons under the reply; a click asks it (see _take_option).
+                reply["options"] = [{"value": s, "label": s} for s in turn.suggestions]
             if turn.answered:
-                earlier = [*(earlier or []), message.strip()]
-            return chat, earlier or []
+                earlier.append(message.strip())
+            yield [*chat, reply], earlier, 0.0
 
-        # Two steps: the echo skips the queue so the question shows instantly; the answer
-        # waits its turn under the concurrency limit.
-        echo_io: dict[str, Any] = {
-            "fn": _echo,
-            "inputs": [question, chatbot],
-            "outputs": [question, chatbot, pending],
-            "queue": False,
-            "api_visibility": "private",
-        }
-        answer_io: dict[str, Any] = {
-            "fn": answer,
-            "inputs": [pending, asked, chatbot, k],
-            "outputs": [chatbot, asked],
-            "api_visibility": "private",
-        }
-        question.submit(**echo_io).then(**answer_io)
-        example_list.click(_sample_text, [example_list], [question], queue=False, api_visibility="private").then(
-            **echo_io
-        ).then(**answer_io)
+        quick: dict[str, Any] = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+        question.submit(_take_typed, [question, busy], [question, pending, busy], **quick)
+        example_list.click(_take_example, [example_list, busy], [pending, busy], **quick)
+        chatbot.option_select(_take_option, [busy], [pending, busy], **quick)
+        pending.change(
+            converse,
+            [pending, chatbot, asked, k],
+            [chatbot, asked, busy],
+            # Should a question be handed on while the last is still answered in this page, it
+            # waits for that answer and then starts from the chat as it is by then.
+            trigger_mode="always_last",
+            show_progress="minimal",  # the chat shows its own "thinking" bubble
+            api_visibility="private",
+        )
+        chatbot.change(fn=None, js=SCROLL_TO_LATEST_JS)
         # Clearing the chat starts a new conversation: earlier questions no longer apply.
         chatbot.clear(lambda: [], None, [asked], queue=False, api_visibility="private")
 
@@ -181,4 +256,5 @@ def launch(
         footer_links=["api", "settings"],
         theme=theme(),
         css_paths=[STYLE],
+        head=f"<style>{OUTER_CSS}</style>",
     )

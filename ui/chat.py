@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from qa import QAError
 from qa.types import Answer, Passage
 from ui import render
 
@@ -40,10 +41,15 @@ class Answerer(Protocol):
 
 @dataclass(frozen=True)
 class Turn:
-    """The outcome of one question: the HTML reply, and whether it counts as conversation."""
+    """The outcome of one question.
+
+    `html` is the reply; `answered` says whether the question joins the conversation's history
+    (refused or failed questions do not); `suggestions` are questions to offer as buttons.
+    """
 
     html: str
     answered: bool
+    suggestions: tuple[str, ...] = ()
 
 
 def clamp_k(k: object) -> int:
@@ -64,10 +70,18 @@ def _one_line(message: object) -> str:
 class ChatService:
     """Answers chat questions from one index, never letting an exception reach the page."""
 
-    def __init__(self, index: Answerer, examples: Sequence[str] = (), context_chars: int = 400):
+    def __init__(
+        self,
+        index: Answerer,
+        examples: Sequence[str] = (),
+        context_chars: int = 400,
+        suggest_as_buttons: bool = True,
+    ):
         self.index = index
         self.examples = tuple(examples)
         self.context_chars = context_chars
+        # True when the caller shows `Turn.suggestions` as buttons, so the HTML need not list them.
+        self.suggest_as_buttons = suggest_as_buttons
 
     def _context(self, passage: Passage) -> tuple[str, str] | None:
         # Surrounding text is a convenience: if it cannot be had, the citation still stands.
@@ -80,15 +94,12 @@ class ChatService:
     def reply(self, question: str, earlier: Sequence[str] = (), k: object = DEFAULT_K) -> Turn:
         """Answer `question`, searching with the `earlier` questions of this conversation."""
         if not question or not question.strip():
-            return Turn(render.notice_html(EMPTY_QUESTION), answered=False)
+            return Turn(render.notice_html(EMPTY_QUESTION), False, self.examples)
         history = tuple(earlier)[-HISTORY_TURNS:]
-        # Imported here, not at module level, so rendering and tests need no built qa package.
-        from qa import QAError
-
         try:
             answer = self.index.ask(question, k=clamp_k(k), history=history)
             contexts = [self._context(p) for p in answer.passages]
-            html = render.answer_html(answer, contexts, self.examples)
+            html = render.answer_html(answer, contexts, self.examples, self.suggest_as_buttons)
         except QAError as exc:
             # qa's errors are written for people ("no index at X; build one with ...").
             log.warning("question failed: %s", exc)
@@ -100,4 +111,4 @@ class ChatService:
             # The traceback goes to the log for the operator, never to the page.
             log.exception("unexpected error answering %r", question[:200])
             return Turn(render.notice_html(UNEXPECTED_ERROR, "error"), answered=False)
-        return Turn(html, answered=True)
+        return Turn(html, answered=True, suggestions=() if answer.found else self.examples)

@@ -102,7 +102,7 @@ def format_time(value: str) -> str:
     except ValueError:
         return value
     zone = f" {parsed.tzname()}" if parsed.tzinfo else ""
-    return f"{parsed.day} {parsed:%B %Y, %H:%M}{zone}"
+    return f"{parsed.day} {parsed:%b %Y, %H:%M}{zone}"
 
 
 def relevance_html(label: str) -> str:
@@ -118,34 +118,49 @@ def relevance_html(label: str) -> str:
 
 
 def citation_meta(passage: Passage) -> str:
-    """The line naming where a passage comes from: title, author, date, paragraph, section."""
-    parts = [f'<cite class="qa-title">{text(passage.title or passage.source)}</cite>']
-    author = _first(passage.metadata, _AUTHOR_KEYS)
-    date = _first(passage.metadata, _DATE_KEYS)
-    if author:
-        parts.append(f'<span class="qa-author">{text(author)}</span>')
-    if date:
-        parts.append(f'<span class="qa-date">{text(format_date(date))}</span>')
-    if passage.paragraph:
-        parts.append(f'<span class="qa-para">paragraph {passage.paragraph}</span>')
+    """The line naming where a passage comes from: title, author, date, paragraph, section.
+
+    A passage from a related-content section (a teaser for another page) is labelled as such
+    and not given the page's author and date, which belong to the page's own text, not to it.
+    """
+    parts = []
     if passage.section:
         parts.append(f'<span class="qa-section">{text(passage.section)}</span>')
+    parts.append(f'<cite class="qa-title">{text(passage.title or passage.source)}</cite>')
+    if not passage.section:
+        author = _first(passage.metadata, _AUTHOR_KEYS)
+        date = _first(passage.metadata, _DATE_KEYS)
+        if author:
+            parts.append(f'<span class="qa-author">{text(author)}</span>')
+        if date:
+            parts.append(f'<span class="qa-date">{text(format_date(date))}</span>')
+    # `page` is set only for paged documents (PDFs); older qa objects may lack it.
+    page = getattr(passage, "page", 0)
+    if page:
+        parts.append(f'<span class="qa-page">page {page}</span>')
+    if passage.paragraph:
+        parts.append(f'<span class="qa-para">paragraph {passage.paragraph}</span>')
     return '<span class="qa-sep"> · </span>'.join(parts)
 
 
 def context_html(passage: Passage, context: tuple[str, str] | None) -> str:
-    """The collapsed "surrounding text": document text before and after, passage in between."""
+    """The collapsed "surrounding text": document text before and after, passage in between.
+
+    `context` is `Index.context(passage)`, which already marks cut ends with "…". Line breaks
+    are kept (as `<br>`) because there they separate the document's paragraphs.
+    """
     if context is None:
         return ""
-    before, after = context
-    if not before.strip() and not after.strip():
+    before, after = (part.strip() for part in context)
+    if not before and not after:
         return ""
-    lead = "… " if before.strip() else ""
-    tail = " …" if after.strip() else ""
+    # qa trims the white space at the passage's edges, so a space stands in for it.
+    before_html = f"{multiline(before)} " if before else ""
+    after_html = f" {multiline(after)}" if after else ""
     return (
         '<details class="qa-context"><summary>Show surrounding text</summary>'
-        f'<p>{lead}{text(before)}<span class="qa-current">{highlighted_passage(passage)}</span>'
-        f"{text(after)}{tail}</p></details>"
+        f'<p>{before_html}<span class="qa-current">{highlighted_passage(passage)}</span>'
+        f"{after_html}</p></details>"
     )
 
 
@@ -209,9 +224,10 @@ def answer_html(
     """The whole reply to a question, as one HTML block.
 
     Found: the quoted answer with its citation number, then the numbered citations.
-    Not found: a plain statement, suggested questions, and the closest passages collapsed and
-    labelled as not answering. `contexts[i]` is the (before, after) text for `answer.passages[i]`;
-    `examples_as_buttons` says the chat will show `examples` as buttons after the message.
+    Not found: a plain statement, the closest passages collapsed and labelled as not answering,
+    then suggested questions (last, so buttons the chat adds after the message follow them).
+    `contexts[i]` is the (before, after) text for `answer.passages[i]`; `examples_as_buttons`
+    says the chat shows `examples` as buttons after the message, so they are not listed here.
     """
     searched = searched_html(answer)
     if answer.found:
@@ -232,7 +248,7 @@ def answer_html(
     return (
         f'<div class="qa-reply qa-not-found">{searched}'
         f'<p class="qa-not-covered"><strong>Not covered.</strong> {text(answer.text)}</p>'
-        f"{suggestions_html(examples, examples_as_buttons)}{closest}</div>"
+        f"{closest}{suggestions_html(examples, examples_as_buttons)}</div>"
     )
 
 
@@ -259,7 +275,8 @@ def header_html(info: IndexInfo) -> str:
         loaded = "no documents yet"
     return (
         '<header class="qa-header"><h1>Ask about collective leadership</h1>'
-        f"<p>Every answer is a quotation, with its source, from {loaded}.</p></header>"
+        f"<p>Every answer is a quotation, with its source, from {loaded}.</p>"
+        f'<p class="qa-loaded">Indexed: {text(index_summary(info))}.</p></header>'
     )
 
 
