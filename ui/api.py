@@ -67,7 +67,7 @@ def passage_json(passage: Passage) -> PassageJSON:
         start=passage.start,
         end=passage.end,
         paragraph=passage.paragraph,
-        page=getattr(passage, "page", 0),  # only paged documents (PDFs) have one
+        page=passage.page,  # only paged documents (PDFs) have one; 0 otherwise
         section=passage.section,
         related=passage.related,
         metadata={str(k): str(v) for k, v in passage.metadata.items()},

@@ -134,10 +134,8 @@ def citation_meta(passage: Passage) -> str:
             parts.append(f'<span class="qa-author">{text(author)}</span>')
         if date:
             parts.append(f'<span class="qa-date">{text(format_date(date))}</span>')
-    # `page` is set only for paged documents (PDFs); older qa objects may lack it.
-    page = getattr(passage, "page", 0)
-    if page:
-        parts.append(f'<span class="qa-page">page {page}</span>')
+    if passage.page:  # set only for paged documents (PDFs)
+        parts.append(f'<span class="qa-page">page {passage.page}</span>')
     if passage.paragraph:
         parts.append(f'<span class="qa-para">paragraph {passage.paragraph}</span>')
     return '<span class="qa-sep"> · </span>'.join(parts)
