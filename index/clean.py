@@ -58,13 +58,7 @@ def clean_page(raw: str, source: str, fallback_title: str = "") -> Document:
     page = _parse(raw.replace("\r\n", "\n").replace("\r", "\n"))
     title = page.title or fallback_title
     metadata = {"title": title, **page.metadata}
-    header = [title]
-    if "author" in metadata:
-        header.append(f"By {metadata['author']}")
-    if "date" in metadata:
-        header.append(f"Published {metadata['date']}")
-    # The header leads the first paragraph, so "who wrote it / when" finds the opening too.
-    blocks = ["\n".join(header + page.body[:1]), *page.body[1:]]
+    blocks = ["\n".join(byline(metadata.get("author", ""), metadata.get("date", "")) + page.body[:1]), *page.body[1:]]
     text = repair_stray_numbers("\n\n".join(blocks))
     sections = []
     for teaser in page.teasers:
@@ -73,6 +67,15 @@ def clean_page(raw: str, source: str, fallback_title: str = "") -> Document:
         text += "\n".join(teaser)
         sections.append(Section(start, len(text), RELATED))
     return Document(source=source, title=title, text=text, metadata=metadata, sections=tuple(sections))
+
+
+def byline(author: str, date: str) -> list[str]:
+    """The lines that lead a document's first paragraph, so "who wrote it / when" is answered.
+
+    The title is not among them: it is metadata, shown with every citation and indexed with
+    every passage; repeated in the text it would pull questions naming the subject to the top.
+    """
+    return [f"By {author}"] * bool(author) + [f"Published {date}"] * bool(date)
 
 
 def _parse(raw: str) -> _Page:

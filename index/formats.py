@@ -4,8 +4,9 @@ Each reader turns a file's bytes into `Block`s (paragraphs and headings, page by
 and what the file says about itself (title, author, date); `compose` lays them out as a
 `Document` whose text separates paragraphs with a blank line (see `index.split`):
 
-- the title, "By author" and "Published date" lead the first paragraph, as `index.clean` does
-  for saved web pages, so the opening passage answers "who wrote it, and when";
+- "By author" and "Published date" lead the first paragraph (`index.clean.byline`, as for saved
+  web pages), so the opening passage answers "who wrote it, and when"; the title is metadata,
+  and a first block repeating it is dropped;
 - a heading leads the paragraph under it, on a line of its own (a hard break ends a sentence),
   so it reads as the section's title and gives the passage its topic, but is never a passage
   alone: a three-word passage would match questions by their wording and answer nothing;
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from index.clean import byline
 from qa.sources import SourceFile
 from qa.types import Document
 
@@ -59,16 +61,14 @@ def compose(
 
     >>> doc = compose("a.html", "Huddles", [[Block("Huddles", True), Block("Why", True), Block("Ten minutes.")]])
     >>> doc.text
-    'Huddles\\nWhy\\nTen minutes.'
+    'Why\\nTen minutes.'
     """
     metadata = {"title": title}
-    leading = [title]
     if author:
         metadata["author"] = author
-        leading.append(f"By {author}")
     if published:
         metadata["date"] = published
-        leading.append(f"Published {published}")
+    leading = byline(author, published)
     paragraphs: list[str] = []
     starts: list[int] = []
     at = 0  # where the next paragraph starts in the joined text
@@ -81,7 +81,7 @@ def compose(
                 continue
             if first and _same(text, title):
                 first = False
-                continue  # the title already leads the document
+                continue  # the title is metadata, not text
             first = False
             leading.append(text)
             if block.heading:

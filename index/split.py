@@ -16,10 +16,21 @@ from qa.types import Document
 
 # Common abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st mt ft vs etc e.g i.e cf al approx dept est fig inc ltd co corp no
-    nos vol p pp ed eds rev gen col lt sgt capt cmdr adm gov sen rep hon jan feb mar apr jun jul
-    aug sep sept oct nov dec u.s u.k u.n a.m p.m b.c a.d ca c""".split()
+    """mr mrs ms dr prof sr jr st mt ft ave rd vs etc e.g i.e viz cf al approx dept est fig figs inc
+    ltd co corp bros univ assn no nos vol vols p pp ch sec art op ed eds rev gen col lt maj sgt capt
+    cmdr adm gov pres supt det insp sen rep hon messrs jan feb mar apr jun jul aug sep sept oct nov
+    dec ca c""".split()
 )
+# After a dotted acronym ("U.S.", "D.C.") a full stop ends a sentence only if a word that often
+# opens one follows: "in the U.S. The next ..." splits, "the U.S. Army" does not.
+_DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.){2,}$")
+_OPENERS = frozenset(
+    """the a an in on at as by for from with after before during since until when while it its he
+    she they we i you this that these those there here his her their our however but and or so yet
+    although though because if then thus also both each many most some several one two three other
+    another such no not""".split()
+)
+_NEXT_WORD = re.compile(r"""["'“‘(\[]?([A-Za-z]+)""")
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and an opening
 # capital, digit, quote or bracket.
 _BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])""")
@@ -35,25 +46,34 @@ class Span:
     end: int
 
 
-def _ends_with_abbreviation(text: str) -> bool:
-    word = text.rsplit(None, 1)[-1].rstrip(".").lower() if text.strip() else ""
-    # Single capital initials ("J. Smith") do not end sentences either.
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+def _full_stop_ends_sentence(before: str, after: str) -> bool:
+    """Whether the full stop ending `before` ends a sentence, given the text `after` it."""
+    last = before.rsplit(None, 1)[-1].lstrip("\"'“‘([") if before.strip() else ""
+    word = last[:-1].lower()
+    # Abbreviations and single capital initials ("J. K. Rowling") do not end sentences.
+    if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+        return False
+    if _DOTTED_ACRONYM.search(last):
+        following = _NEXT_WORD.match(after)
+        return bool(following) and following.group(1).lower() in _OPENERS
+    return True
 
 
 def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     """Sentence spans of `text[start:end]`, stripped of surrounding white space.
 
-    >>> t = "Dr. Smith works at the U.S. office. He likes it."
+    >>> t = "Dr. Smith works for the U.S. Army. He likes it in the U.S. The pay is good."
     >>> [t[s.start:s.end] for s in sentences(t)]
-    ['Dr. Smith works at the U.S. office.', 'He likes it.']
+    ['Dr. Smith works for the U.S. Army.', 'He likes it in the U.S.', 'The pay is good.']
     """
     end = len(text) if end is None else end
     spans: list[Span] = []
     for line in _LINE.finditer(text, start, end):
         begin = line.start()
         for match in _BOUNDARY.finditer(text, line.start(), line.end()):
-            if match.group().startswith(".") and _ends_with_abbreviation(text[begin : match.start() + 1]):
+            if match.group().startswith(".") and not _full_stop_ends_sentence(
+                text[begin : match.start() + 1], text[match.end() : line.end()]
+            ):
                 continue
             _append_stripped(spans, text, begin, match.end())
             begin = match.end()

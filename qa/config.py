@@ -54,13 +54,15 @@ class Settings:
 
         Recorded in each manifest, so an index built another way is rebuilt rather than mixed.
         Bump `reader_version` when a reader's output changes (index/read.py, index/formats.py,
-        index/clean.py) and `splitter_version` when index/split.py's does.
+        index/clean.py), `splitter_version` when index/split.py's does, and `embedding_version`
+        when what is embedded or BM25-indexed changes (index/build.py).
         """
         return {
             "passage_chars": self.passage_chars,
             "max_tokens": self.max_tokens,
-            "splitter_version": 1,
-            "reader_version": 2,
+            "splitter_version": 2,
+            "reader_version": 3,
+            "embedding_version": 2,
         }
 
     examples: tuple[str, ...] = (

@@ -55,7 +55,9 @@ class Passage:
     `start`/`end` are character offsets of `text` in its document's text; `page` is the page it
     is on in a paged document (a PDF), 0 otherwise. `highlight` is the sentence(s) of `text` that
     best answer the question, at `text[highlight_start:highlight_end]`.
-    `relevance` is a calibrated label ("high", "medium", "low") for people; `score` orders results.
+    `score` orders the results of one question; `similarity` says how well the passage answers
+    in a way comparable across questions (best sentence cosine plus lexical coverage, see
+    `qa.search`), and `relevance` is its label for people ("high", "medium", "low").
     """
 
     text: str
