@@ -23,8 +23,10 @@ def evaluate(questions: list[dict], index: qa.Index, verbose: bool = False) -> d
     covered = [q for q in questions if q["answers"]]
     uncovered = [q for q in questions if not q["answers"]]
     hit1 = hit3 = answer1 = found = rejected = 0
+    covered_relevance, uncovered_relevance = [], []
     for q in questions:
         answer = index.ask(q["question"], k=3)
+        (covered_relevance if q["answers"] else uncovered_relevance).append(answer.passages[0].similarity)
         if q["answers"]:
             ranks = [i for i, p in enumerate(answer.passages) if contains_any(p.text, q["answers"])]
             hit1 += bool(ranks) and ranks[0] == 0
@@ -46,6 +48,9 @@ def evaluate(questions: list[dict], index: qa.Index, verbose: bool = False) -> d
         "answer@1": answer1 / len(covered),
         "found_rate": found / len(covered),
         "rejection_rate": rejected / len(uncovered) if uncovered else 1.0,
+        # The margin the found threshold sits in: lowest covered and highest uncovered relevance.
+        "min_relevance_covered": min(covered_relevance),
+        "max_relevance_uncovered": max(uncovered_relevance, default=0.0),
     }
 
 
