@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench.common import SHARED, report
 from index import add, build
+from qa.config import SETTINGS
 from qa.embed import get_embedder
 
 TARGET = 0.5
@@ -39,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=13, help="documents in the index (default: %(default)s)")
     args = parser.parse_args()
-    get_embedder().encode(["warm up"])  # load (and if need be export) the model before timing
+    get_embedder(SETTINGS.build_threads).encode(["warm up"])  # load (and if need be export) the model before timing
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         articles = root / "articles"

@@ -15,7 +15,7 @@ from qa.config import SETTINGS
 from qa.embed import get_embedder, model_id
 from qa.errors import IndexCorruptError
 from qa.followup import contextualize
-from qa.lexical import BM25, indexed_text
+from qa.lexical import BM25
 from qa.search import Corpus, Hit, rank
 from qa.types import Answer, Passage
 
@@ -72,7 +72,7 @@ class _Loaded:
         self.stamp = stamp
         arrays = data.arrays
         self.corpus = Corpus.from_texts(
-            [indexed_text(p) for p in data.passages],
+            [p.text for p in data.passages],
             dense=data.dense,
             passage_vectors=arrays["passage_vectors"],
             sentence_vectors=arrays["sentence_vectors"],
@@ -153,7 +153,7 @@ class Index:
         return self._retrieve(loaded, normalize_question(question), k)
 
     def _retrieve(self, loaded: _Loaded, query: str, k: int) -> list[Passage]:
-        vector = get_embedder().encode([query])[0]
+        vector = get_embedder(SETTINGS.query_threads).encode([query])[0]
         return [self._passage(loaded.data, hit) for hit in rank(loaded.corpus, vector, query, k)]
 
     @staticmethod

@@ -118,16 +118,25 @@ class BM25:
         df = 0 if t is None else int(self.indptr[t + 1] - self.indptr[t])
         return float(np.log(1 + (self.size - df + 0.5) / (df + 0.5)))
 
-    def coverage(self, question: str, text: str) -> float:
-        """The idf-weighted share of the question's distinct terms that occur in `text`.
+    def coverage(self, question: str, row: int) -> float:
+        """The idf-weighted share of the question's distinct terms that occur in `row`.
 
-        >>> BM25.build(["staff survey", "bread"]).coverage("Who did the staff survey?", "The staff survey")
+        Read off the postings (each term's rows are stored in ascending order), so no text is
+        tokenized again at question time.
+
+        >>> BM25.build(["staff survey", "bread"]).coverage("Who did the staff survey?", 0)
         1.0
         """
-        terms = set(tokenize(question))
-        present = set(tokenize(text))
-        total = sum(self.idf(t) for t in terms)
-        return sum(self.idf(t) for t in terms & present) / total if total > 0 else 0.0
+        total = present = 0.0
+        for term in set(tokenize(question)):
+            weight = self.idf(term)
+            total += weight
+            t = self.vocab.get(term)
+            if t is not None:
+                rows = self.rows[self.indptr[t] : self.indptr[t + 1]]
+                at = int(np.searchsorted(rows, row))
+                present += weight if at < len(rows) and rows[at] == row else 0.0
+        return present / total if total > 0 else 0.0
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """Plain arrays for `qa.store` (no pickle): vocabulary as a unicode array."""

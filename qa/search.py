@@ -60,16 +60,15 @@ class Corpus:
     sentence_vectors: np.ndarray
     first_sentence: np.ndarray
     sentence_spans: np.ndarray
-    lexical: BM25
+    lexical: BM25  # over each passage's title and text
     sentence_lexical: BM25
-    lexical_texts: list[str]  # title and text of each passage, as BM25 indexed it
     short: np.ndarray  # True for passages of fewer than SHORT_WORDS words
 
     @classmethod
-    def from_texts(cls, lexical_texts: list[str], **arrays: object) -> Corpus:
+    def from_texts(cls, passage_texts: list[str], **arrays: object) -> Corpus:
         """Derive the per-passage flags from the passages' texts."""
-        short = np.array([word_count(t) < SHORT_WORDS for t in lexical_texts], dtype=bool)
-        return cls(lexical_texts=lexical_texts, short=short, **arrays)
+        short = np.array([word_count(t) < SHORT_WORDS for t in passage_texts], dtype=bool)
+        return cls(short=short, **arrays)
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]
         lo, hi = int(corpus.first_sentence[row]), int(corpus.first_sentence[row + 1])
         sims = sentence_sims[segments[i] : segments[i] + hi - lo]
         first, last = highlight(sims, sentence_lexical[lo:hi], corpus.sentence_spans[lo:hi])
-        coverage = corpus.lexical.coverage(question, corpus.lexical_texts[row])
+        coverage = corpus.lexical.coverage(question, row)
         relevance = float(best_sentence[i]) + COVERAGE_WEIGHT * coverage
         hits.append(Hit(row, float(fused[i]), relevance, lo + first, lo + last))
     return hits

@@ -146,10 +146,15 @@ def load(path: Path) -> IndexData:
             passages.append(Passage(title=doc.title, metadata=doc.metadata, **row))
             sentences.extend((i, s, e) for s, e in spans)
             first.append(len(sentences))
+        # Memory-mapped (shared between processes), seen as plain arrays: slicing a np.memmap
+        # costs a Python call each time, and BM25 slices per query term.
         arrays = {
-            p.stem: np.load(p, mmap_mode="r", allow_pickle=False) for p in sorted((directory / "arrays").glob("*.npy"))
+            p.stem: np.asarray(np.load(p, mmap_mode="r", allow_pickle=False))
+            for p in sorted((directory / "arrays").glob("*.npy"))
         }
-        dense = faiss.read_index(str(directory / "dense.faiss"), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        # MMAP_IFC maps every index kind in place (IO_FLAG_MMAP copies flat and HNSW indexes into
+        # private memory), so all server processes share one page-cache copy (bench/scale.py).
+        dense = faiss.read_index(str(directory / "dense.faiss"), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
     except IndexCorruptError:
         raise
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
