@@ -198,9 +198,13 @@ def run(
     api: str = "/ask",
     call_timeout: float = 120.0,
     deadline: float = 600.0,
+    questions: Sequence[str] = (),
 ) -> dict[str, float | int | str]:
-    """Start the server, measure one user then the crowd, stop the server; the figures."""
-    questions = load_questions()
+    """Start the server, measure one user then the crowd, stop the server; the figures.
+
+    `questions` default to the article's evaluation questions.
+    """
+    questions = list(questions) or load_questions()
     server = start_server(index_dir, workdir / "server.log")
     try:
         names = endpoints(server.url)

@@ -3,8 +3,9 @@
 1. Candidates: the `POOL` nearest passages in the FAISS index, and the `POOL` best by BM25.
 2. Each candidate gets a dense score, 0.3 x its passage cosine + 0.7 x the best cosine among
    its sentences (embedded with the document title, at build time), and its BM25 score.
-3. Both scores are z-normalised over the candidates and fused 0.6 / 0.4. Passages of fewer
-   than 8 words (a stray heading or date line) rank after all full passages.
+3. Both scores are z-normalised over the candidates and fused 0.6 / 0.4. Fragments (fewer
+   than 8 words and no closing full stop, question or exclamation mark: a stray heading, date
+   or tag line) rank after all other passages.
 4. The highlight is the passage's sentence with the best 0.5 x cosine + 0.5 x its sentence-BM25
    share; a short one (under 150 characters) is joined by the next sentence.
 5. Relevance: the best sentence cosine of a passage plus 0.2 x the idf-weighted share of the
@@ -62,13 +63,21 @@ class Corpus:
     sentence_spans: np.ndarray
     lexical: BM25  # over each passage's title and text
     sentence_lexical: BM25
-    short: np.ndarray  # True for passages of fewer than SHORT_WORDS words
+    fragment: np.ndarray  # True for passages that are no sentence (see `is_fragment`)
 
     @classmethod
     def from_texts(cls, passage_texts: list[str], **arrays: object) -> Corpus:
         """Derive the per-passage flags from the passages' texts."""
-        short = np.array([word_count(t) < SHORT_WORDS for t in passage_texts], dtype=bool)
-        return cls(short=short, **arrays)
+        return cls(fragment=np.array([is_fragment(t) for t in passage_texts], dtype=bool), **arrays)
+
+
+def is_fragment(text: str) -> bool:
+    """A passage that is no sentence: a few words without closing punctuation.
+
+    >>> is_fragment("Getting started"), is_fragment("A huddle lasts ten minutes.")
+    (True, False)
+    """
+    return word_count(text) < SHORT_WORDS and not text.rstrip("\"'”’)] ").endswith((".", "!", "?"))
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ def _z(values: np.ndarray) -> np.ndarray:
 
 
 def _candidates(corpus: Corpus, vector: np.ndarray, lexical_scores: np.ndarray) -> np.ndarray:
-    n = len(corpus.short)
+    n = len(corpus.fragment)
     pool = min(n, POOL)
     if hasattr(corpus.dense, "hnsw"):
         corpus.dense.hnsw.efSearch = max(64, pool)
@@ -107,7 +116,7 @@ def _sentence_rows(corpus: Corpus, rows: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]:
     """The `k` best passages for `question` (embedded as `vector`), best first."""
-    if len(corpus.short) == 0 or k <= 0:
+    if len(corpus.fragment) == 0 or k <= 0:
         return []
     lexical_scores = corpus.lexical.scores(question)
     rows = _candidates(corpus, vector, lexical_scores)
@@ -116,8 +125,8 @@ def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]
     best_sentence = np.maximum.reduceat(sentence_sims, segments)
     dense = PASSAGE_WEIGHT * (np.asarray(corpus.passage_vectors[rows]) @ vector) + (1 - PASSAGE_WEIGHT) * best_sentence
     fused = DENSE_WEIGHT * _z(dense) + (1 - DENSE_WEIGHT) * _z(lexical_scores[rows])
-    # Short passages go after every full one: sort on (short, -fused).
-    order = np.lexsort((-fused, corpus.short[rows]))[:k]
+    # Fragments go after every other passage: sort on (fragment, -fused).
+    order = np.lexsort((-fused, corpus.fragment[rows]))[:k]
 
     sentence_lexical = corpus.sentence_lexical.scores(question)
     hits = []

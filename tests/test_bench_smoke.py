@@ -7,9 +7,12 @@ change elsewhere (an API renamed, a file format changed) before someone needs it
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from bench import load, scale, speed
+from tests.conftest import ARTICLE
+
+# The tests need no data from outside the repository (the benchmarks read ../shared).
+QUESTIONS = ["What is collective leadership?", "Who is accountable?", "How tall is Mount Everest?"]
 
 
 class _CountingModel:
@@ -24,7 +27,7 @@ class _CountingModel:
 
 
 def test_speed_query_latency_reports_every_figure(built_index):
-    questions = speed.load_questions()[:3]
+    questions = QUESTIONS
     model = _CountingModel()
     figures = speed.query_latency(built_index, questions, model, repeat=2)
     assert figures["queries"] == 6
@@ -42,8 +45,8 @@ def test_a_child_reports_its_own_peak_memory_not_ours():
 
 def test_speed_build_throughput_counts_what_the_build_embeds(tmp_path):
     docs = tmp_path / "docs"
-    assert speed.write_squad_articles(docs, 1) > 0
-    assert len(list(docs.glob("*.txt"))) == 1
+    docs.mkdir()
+    (docs / "article.txt").write_text(ARTICLE.read_text(encoding="utf-8"), encoding="utf-8")
     figures = speed.build_throughput([docs], _CountingModel(), tmp_path / "builds", repeat=1)
     assert figures["texts_embedded"] > 0 and figures["chars_embedded"] > figures["texts_embedded"]
     assert figures["build_chars_per_s"] > 0
@@ -75,7 +78,6 @@ def test_scale_pieces_on_small_data(tmp_path, capsys):
 
 
 def test_load_against_the_real_server(built_index, tmp_path):
-    pytest.importorskip("gradio_client")
-    figures = load.run(built_index, tmp_path, users=2, per_user=1, call_timeout=60, deadline=120)
+    figures = load.run(built_index, tmp_path, users=2, per_user=1, call_timeout=60, deadline=120, questions=QUESTIONS)
     assert figures["errors"] == 0, figures.get("first_error")
     assert figures["answered"] == 2 and "/ask" in figures["endpoints"]

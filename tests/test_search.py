@@ -51,10 +51,10 @@ def test_highlight_prefers_dense_and_lexical_agreement_and_extends_short_sentenc
     assert highlight(np.array([0.1, 0.1, 0.9]), np.array([0.0, 0.0, 0.0]), spans[[0, 1, 1]]) == (2, 2)
 
 
-def test_rank_fuses_dense_and_lexical_and_puts_short_passages_last():
+def test_rank_fuses_dense_and_lexical_and_puts_fragments_last():
     passages = [
         ["Team huddles last ten minutes every morning on the ward.", "They help staff plan the day."],
-        ["Huddles."],  # a lone heading: fewer than eight words
+        ["Huddles"],  # a lone heading: a fragment
         ["Bread is baked with flour, water, salt and a little yeast at home."],
     ]
     sentence_vectors = _unit([1, 0.1, 0], [0.8, 0.2, 0], [1, 0, 0], [0, 0, 1])
