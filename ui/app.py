@@ -93,13 +93,13 @@ def _handed_on(question: str) -> dict[str, Any]:
 
 
 def _take_typed(typed: str | None, busy_since: float) -> tuple[Any, Any, Any]:
-    """Hand a typed question on and empty the box, unless an answer is still on its way.
+    """Hand a typed question on (the browser has emptied the box), unless an answer is on its way.
 
-    While busy the question stays in the box, to be sent again once the answer is in.
+    While busy the question is put back in the box, to be sent again once the answer is in.
     """
     if _is_busy(busy_since):
-        return gr.skip(), gr.skip(), gr.skip()
-    return "", _handed_on(typed or ""), time.monotonic()
+        return typed or "", gr.skip(), gr.skip()
+    return gr.skip(), _handed_on(typed or ""), time.monotonic()
 
 
 def _take_example(sample: Any, busy_since: float) -> tuple[Any, Any]:
@@ -210,7 +210,12 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
             yield [*chat, reply], earlier, 0.0
 
         quick: dict[str, Any] = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
-        question.submit(_take_typed, [question, busy], [question, pending, busy], **quick)
+        # The browser empties the box the moment a question is sent (a reply from the server
+        # would arrive late and could wipe a question typed in the meantime); `typed` carries it.
+        typed = gr.Textbox(visible=False)
+        question.submit(None, [question], [question, typed], js="(q) => ['', q]", **quick).then(
+            _take_typed, [typed, busy], [question, pending, busy], **quick
+        )
         example_list.click(_take_example, [example_list, busy], [pending, busy], **quick)
         chatbot.option_select(_take_option, [busy], [pending, busy], **quick)
         pending.change(
