@@ -40,7 +40,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=13, help="documents in the index (default: %(default)s)")
     args = parser.parse_args()
-    get_embedder(SETTINGS.build_threads).encode(["warm up"])  # load (and if need be export) the model before timing
+    # Load (and if need be export) the model before timing.
+    get_embedder(SETTINGS.build_threads, bulk=True).encode(["warm up"])
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         articles = root / "articles"

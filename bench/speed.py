@@ -174,7 +174,7 @@ def embedded_texts(sources: Sequence[Path], out: Path) -> list[str]:
     from qa.config import SETTINGS
     from qa.embed import get_embedder
 
-    embedder = get_embedder(SETTINGS.build_threads)
+    embedder = get_embedder(SETTINGS.build_threads, bulk=True)
     seen: list[str] = []
     original = embedder.encode
 

@@ -362,7 +362,7 @@ def _embed(parts: list[_Part], report: BuildReport, progress: bool) -> None:
     passages = sum(len(part.passages) for part in parts)
     desc = f"Embedding {passages} passages and {len(texts) - passages} sentences"
     with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
-        vectors = get_embedder(SETTINGS.build_threads).encode(texts, progress=bar)
+        vectors = get_embedder(SETTINGS.build_threads, bulk=True).encode(texts, progress=bar)
     at = 0
     for part in parts:
         n_passages = len(part.passages)

@@ -109,7 +109,9 @@ class Embedder:
     (1, 384)
     """
 
-    def __init__(self, onnx_file: Path | None = None, threads: int = SETTINGS.query_threads) -> None:
+    def __init__(
+        self, onnx_file: Path | None = None, threads: int = SETTINGS.query_threads, bulk: bool = False
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -120,10 +122,11 @@ class Embedder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        # Idle threads sleep instead of spinning: spinning wins 0.3 ms per question on an idle
-        # machine but steals the cores from everything else on a busy one (p95 2.5x p50 against
-        # 1.2x, bench/speed.py).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Between questions, idle threads sleep instead of spinning: spinning wins 0.3 ms per
+        # question on an idle machine but steals the cores from everything else on a busy one
+        # (p95 2.5x p50 against 1.2x, bench/speed.py). A bulk job runs batch after batch, and
+        # there spinning pays: 1.28x against 1.02x the throughput of sentence-transformers.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if bulk else "0")
         self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         self._tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
         self._tokenizer.enable_truncation(SETTINGS.max_tokens)
@@ -165,9 +168,9 @@ class Embedder:
 
 
 @lru_cache(maxsize=2)
-def get_embedder(threads: int = SETTINGS.query_threads) -> Embedder:
-    """The process-wide embedder for `threads` threads (loading the model costs time; do it once).
+def get_embedder(threads: int = SETTINGS.query_threads, bulk: bool = False) -> Embedder:
+    """The process-wide embedder for questions, or with `bulk` for builds (load it once).
 
-    The threads change only the speed, never the vectors: build and query embed identically.
+    Threads and `bulk` change only the speed, never the vectors: build and query embed identically.
     """
-    return Embedder(threads=threads)
+    return Embedder(threads=threads, bulk=bulk)
