@@ -7,7 +7,7 @@ and a passage's nearest neighbours near 0.7 (both printed, to check). The index 
 `qa.search.make_dense` chooses for that size; the figures are its build time and memory, the
 search p50/p95 of one query at a time (as the service asks) and recall@10 against exact search on
 held-out queries, for several efSearch values, and whether the saved file is memory-mapped
-(shared between server processes) when read back with IO_FLAG_MMAP. `--ivf` adds an IVF-Flat
+(shared between server processes) when read back with each FAISS mmap flag. `--ivf` adds an IVF-Flat
 index over the same vectors for comparison.
 """
 
@@ -173,10 +173,11 @@ print(json.dumps({
 """
 
 
-# How qa.store.load reads the index today, and the zero-copy flag of FAISS >= 1.11 for flat codes
-# and HNSW (IO_FLAG_MMAP alone maps only IVF inverted lists; other indexes are copied into RAM).
+# The plain mmap flag, and the zero-copy flag of FAISS >= 1.11 for flat codes and HNSW that
+# qa.store.load uses (IO_FLAG_MMAP alone maps only IVF inverted lists; other indexes are copied
+# into RAM).
 READ_FLAGS = {
-    "store": "IO_FLAG_MMAP|IO_FLAG_READ_ONLY",
+    "mmap": "IO_FLAG_MMAP|IO_FLAG_READ_ONLY",
     "ifc": "IO_FLAG_MMAP_IFC|IO_FLAG_READ_ONLY",
     "both": "IO_FLAG_MMAP|IO_FLAG_MMAP_IFC|IO_FLAG_READ_ONLY",
 }

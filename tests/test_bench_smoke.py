@@ -71,7 +71,7 @@ def test_scale_pieces_on_small_data(tmp_path, capsys):
     assert [r["efSearch"] for r in rows] == [16, 64] and all(0 <= r["recall@10"] <= 1 for r in rows)
     figures = scale.mmap_check(hnsw, queries, 64, tmp_path)
     assert figures["file_mib"] > 0
-    assert all(figures[f"{label}_same_results"] for label in ("store", "ifc", "both"))
+    assert all(figures[f"{label}_same_results"] for label in ("mmap", "ifc", "both"))
 
     scale.bench_chosen(base, queries, truth, tmp_path)  # small: the exact index, reported
     assert '"benchmark": "scale.chosen"' in capsys.readouterr().out
