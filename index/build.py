@@ -113,7 +113,7 @@ def build(
 
     >>> report = build([Path("corpus")], Path("/tmp/idx"))  # doctest: +SKIP
     >>> report.passages  # doctest: +SKIP
-    18
+    19
     """
     sources = [Path(s) for s in sources or [SETTINGS.corpus_dir]]
     out = Path(out or SETTINGS.index_dir)
