@@ -102,10 +102,10 @@ class BM25:
             size=len(texts),
         )
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every row for `query` (zeros where no term matches)."""
+    def scores(self, terms: Sequence[str]) -> np.ndarray:
+        """BM25 score of every row for a query's `terms` (from `tokenize`; zeros where none match)."""
         out = np.zeros(self.size, dtype=np.float32)
-        for term, count in Counter(tokenize(query)).items():
+        for term, count in Counter(terms).items():
             t = self.vocab.get(term)
             if t is not None:
                 lo, hi = self.indptr[t], self.indptr[t + 1]
@@ -118,17 +118,17 @@ class BM25:
         df = 0 if t is None else int(self.indptr[t + 1] - self.indptr[t])
         return float(np.log(1 + (self.size - df + 0.5) / (df + 0.5)))
 
-    def coverage(self, question: str, row: int) -> float:
-        """The idf-weighted share of the question's distinct terms that occur in `row`.
+    def coverage(self, terms: Sequence[str], row: int) -> float:
+        """The idf-weighted share of a question's distinct `terms` that occur in `row`.
 
         Read off the postings (each term's rows are stored in ascending order), so no text is
         tokenized again at question time.
 
-        >>> BM25.build(["staff survey", "bread"]).coverage("Who did the staff survey?", 0)
+        >>> BM25.build(["staff survey", "bread"]).coverage(tokenize("Who did the staff survey?"), 0)
         1.0
         """
         total = present = 0.0
-        for term in set(tokenize(question)):
+        for term in set(terms):
             weight = self.idf(term)
             total += weight
             t = self.vocab.get(term)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.config import SETTINGS
-from qa.lexical import BM25, word_count
+from qa.lexical import BM25, tokenize, word_count
 
 POOL = 100
 PASSAGE_WEIGHT = 0.3  # of the passage cosine against the best sentence cosine
@@ -118,7 +118,8 @@ def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]
     """The `k` best passages for `question` (embedded as `vector`), best first."""
     if len(corpus.fragment) == 0 or k <= 0:
         return []
-    lexical_scores = corpus.lexical.scores(question)
+    terms = tokenize(question)  # once: both BM25 indexes and the coverage use them
+    lexical_scores = corpus.lexical.scores(terms)
     rows = _candidates(corpus, vector, lexical_scores)
     sentence_rows, segments = _sentence_rows(corpus, rows)
     sentence_sims = np.asarray(corpus.sentence_vectors[sentence_rows]) @ vector
@@ -128,14 +129,14 @@ def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]
     # Fragments go after every other passage: sort on (fragment, -fused).
     order = np.lexsort((-fused, corpus.fragment[rows]))[:k]
 
-    sentence_lexical = corpus.sentence_lexical.scores(question)
+    sentence_lexical = corpus.sentence_lexical.scores(terms)
     hits = []
     for i in order:
         row = int(rows[i])
         lo, hi = int(corpus.first_sentence[row]), int(corpus.first_sentence[row + 1])
         sims = sentence_sims[segments[i] : segments[i] + hi - lo]
         first, last = highlight(sims, sentence_lexical[lo:hi], corpus.sentence_spans[lo:hi])
-        coverage = corpus.lexical.coverage(question, row)
+        coverage = corpus.lexical.coverage(terms, row)
         relevance = float(best_sentence[i]) + COVERAGE_WEIGHT * coverage
         hits.append(Hit(row, float(fused[i]), relevance, lo + first, lo + last))
     return hits
