@@ -7,7 +7,6 @@ import json
 import logging
 import sys
 import textwrap
-from dataclasses import asdict
 
 from qa import ask
 from qa.errors import QAError
@@ -21,7 +20,7 @@ def to_json(answer: Answer) -> dict:
     return {
         "found": answer.found,
         "answer": answer.text,
-        "passages": [{key: asdict(p)[key] for key in _PASSAGE_FIELDS} for p in answer.passages],
+        "passages": [{key: getattr(p, key) for key in _PASSAGE_FIELDS} for p in answer.passages],
     }
 
 
