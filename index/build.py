@@ -75,6 +75,7 @@ class _Previous:
     reason: str  # why it cannot be reused ("" when it can, or when there is none)
     damaged: bool = False
     rows: dict[str, list[int]] = field(default_factory=dict)  # each document's passage rows
+    documents: dict[str, dict] = field(default_factory=dict)  # each document's manifest entry
 
 
 @dataclass
@@ -301,19 +302,19 @@ def _previous(out: Path) -> _Previous:
     rows: dict[str, list[int]] = {}
     for i, passage in enumerate(data.passages):
         rows.setdefault(passage.source, []).append(i)
-    return _Previous(data, True, "", rows=rows)
+    documents = {d["source"]: d for d in manifest["documents"]}
+    return _Previous(data, True, "", rows=rows, documents=documents)
 
 
 def _digest(previous: _Previous, name: str) -> str | None:
-    assert previous.data is not None
-    return next((d["sha256"] for d in previous.data.manifest["documents"] if d["source"] == name), None)
+    return previous.documents.get(name, {}).get("sha256")
 
 
 def _reuse(previous: _Previous, name: str) -> _Part:
     """The document `name` of the previous index, with its passages, sentences and vectors."""
     data = previous.data
     assert data is not None and previous.reusable
-    meta = next(d for d in data.manifest["documents"] if d["source"] == name)
+    meta = previous.documents[name]
     rows = previous.rows[name]
     sentence_rows = np.concatenate([np.arange(data.first_sentence[i], data.first_sentence[i + 1]) for i in rows])
     return _Part(
