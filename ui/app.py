@@ -97,9 +97,8 @@ def _take_typed(typed: str | None, busy_since: float) -> tuple[Any, Any, Any]:
 
     While busy the question is put back in the box, to be sent again once the answer is in.
     """
-    if _is_busy(busy_since):
-        return typed or "", gr.skip(), gr.skip()
-    return gr.skip(), _handed_on(typed or ""), time.monotonic()
+    box = (typed or "") if _is_busy(busy_since) else gr.skip()
+    return (box, *_take_example(typed, busy_since))
 
 
 def _take_example(sample: Any, busy_since: float) -> tuple[Any, Any]:
