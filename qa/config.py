@@ -46,7 +46,8 @@ class Settings:
     max_file_bytes: int = field(default_factory=lambda: _env_int("QA_MAX_FILE_BYTES", 20_000_000))
     # Model threads for a question and for a build. On a quiet 2-core machine two threads encode
     # a question in 2.5 ms against 3.5-4.8 ms for one; on a crowded one a single thread keeps the
-    # p95 steadier (bench/speed.py --threads 1), so a busy shared server may set 1.
+    # p95 steadier (bench/speed.py --threads 1), so a busy shared server may set 1. A build runs
+    # that many batches at once, one thread each (see qa/embed.py).
     query_threads: int = field(default_factory=lambda: _env_int("QA_QUERY_THREADS", min(os.cpu_count() or 1, 4)))
     build_threads: int = field(default_factory=lambda: _env_int("QA_BUILD_THREADS", min(os.cpu_count() or 1, 4)))
     # Exact search up to this many passages; an approximate (HNSW) index above. Exact search

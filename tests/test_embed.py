@@ -28,3 +28,18 @@ def test_batching_does_not_change_vectors():
     together = embedder.encode(texts, batch_size=8)
     alone = np.stack([embedder.encode([t])[0] for t in texts])
     assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_bulk_embedder_runs_batches_in_parallel_with_the_same_vectors():
+    texts = [f"passage {i} about staff and patients " * (i % 11 + 1) for i in range(60)]
+    done: list[int] = []
+
+    class Progress:
+        def update(self, n: int) -> None:
+            done.append(n)
+
+    bulk = get_embedder(2, bulk=True)
+    assert bulk._pool is not None  # two workers, each running whole batches
+    vectors = bulk.encode(texts, progress=Progress())
+    assert np.allclose(vectors, get_embedder().encode(texts), atol=1e-5)  # and in the input order
+    assert sum(done) == len(texts) and len(done) == 8  # one update per batch of 8
