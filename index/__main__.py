@@ -59,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # Nothing is published until a build is whole, so the index serving before is still there.
+        print(f"interrupted: {args.out} is as it was", file=sys.stderr)
+        return 130
     if report.full_rebuild_reason:
         print(f"full rebuild: {report.full_rebuild_reason}", file=sys.stderr)
     print(_summary(report, args.out))

@@ -1,4 +1,4 @@
-"""`python -m index build | add | remove | list` run as a person runs them, damage, and a killed build."""
+"""`python -m index build | add | remove | list` run as a person runs them, damage, a stopped or killed build."""
 
 import os
 import select
@@ -119,13 +119,12 @@ def test_a_missing_index_is_named_by_list(tmp_path):
     assert result.returncode == 1 and "no index at" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_build_killed_while_embedding_leaves_the_old_index_serving(tmp_path):
+def _serving_index_and_a_bigger_folder(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """An index of one note, and a folder of reports that takes seconds to embed."""
     out = tmp_path / "idx"
     old = tmp_path / "old.md"
     old.write_text("# Parking\n\nStaff park in the multi-storey car park on Elm Road.\n")
     build([old], out, progress=False)
-    serving = store.resolve(out)
-
     folder = tmp_path / "big"
     folder.mkdir()
     for n in range(4):
@@ -135,12 +134,19 @@ def test_a_build_killed_while_embedding_leaves_the_old_index_serving(tmp_path):
             for i in range(15)
         ]
         (folder / f"ward-{n}.txt").write_text(f"Ward report {n}\n\n" + "\n\n".join(paragraphs))
+    return out, store.resolve(out), folder
+
+
+def _signal_while_embedding(folder: Path, out: Path, sig: signal.Signals) -> tuple[int, str]:
+    """Run `python -m index build folder`, send `sig` once it is embedding: (exit code, stderr)."""
     child = subprocess.Popen(
         [sys.executable, "-m", "index", "build", str(folder), "--out", str(out)],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        # A shell without job control starts background jobs with Ctrl-C ignored; undo that here.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen = b""
     deadline = time.monotonic() + 120
@@ -150,12 +156,27 @@ def test_a_build_killed_while_embedding_leaves_the_old_index_serving(tmp_path):
             if select.select([child.stderr], [], [], 0.1)[0]:
                 seen += os.read(child.stderr.fileno(), 65536)
         assert b"Embedding" in seen and child.poll() is None, seen.decode(errors="replace")
-        child.send_signal(signal.SIGKILL)
+        child.send_signal(sig)
+        _, rest = child.communicate(timeout=60)
     finally:
         child.kill()
         child.wait()
-        child.stderr.close()
-    assert child.returncode == -signal.SIGKILL
+    return child.returncode, (seen + rest).decode(errors="replace")
+
+
+def test_ctrl_c_during_a_build_stops_it_with_a_message_and_keeps_the_index(tmp_path):
+    out, serving, folder = _serving_index_and_a_bigger_folder(tmp_path)
+    code, stderr = _signal_while_embedding(folder, out, signal.SIGINT)
+    assert code == 130, stderr
+    assert f"interrupted: {out} is as it was" in stderr and "Traceback" not in stderr
+    assert store.resolve(out) == serving
+    assert not list(store.builds_dir(out).glob("*.partial"))
+
+
+def test_a_build_killed_while_embedding_leaves_the_old_index_serving(tmp_path):
+    out, serving, folder = _serving_index_and_a_bigger_folder(tmp_path)
+    code, _ = _signal_while_embedding(folder, out, signal.SIGKILL)
+    assert code == -signal.SIGKILL
 
     assert store.resolve(out) == serving
     answer = qa.Index.load(out).ask("Where do staff park?")
