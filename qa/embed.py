@@ -125,7 +125,7 @@ class Embedder:
         # thread of its own (one session is safe to run from several threads, and releases the
         # GIL), which saves the hand-off between threads inside every operator. Same vectors; on
         # 2 cores 1.2x the encoding throughput of two threads per batch, and the whole build went
-        # from 1.12-1.25x to 1.33-1.36x sentence-transformers' (bench/speed.py --only build).
+        # from 1.12-1.25x to 1.33-1.38x sentence-transformers' (bench/speed.py --only build).
         options.intra_op_num_threads = 1 if bulk else threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
