@@ -16,8 +16,9 @@ _PASSAGE_FIELDS = ("text", "score", "source", "title", "start", "end", "highligh
 
 
 def to_json(answer: Answer) -> dict:
-    """The JSON shape DESIGN.md promises: found, answer, passages[text, score, source, ...]."""
+    """The JSON shape DESIGN.md promises: status, found, answer, passages[text, score, source, ...]."""
     return {
+        "status": answer.status,
         "found": answer.found,
         "answer": answer.text,
         "passages": [{key: getattr(p, key) for key in _PASSAGE_FIELDS} for p in answer.passages],

@@ -5,6 +5,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+ANSWERED, RELATED, NOT_COVERED = "answered", "related", "not_covered"
+STATUSES = (ANSWERED, RELATED, NOT_COVERED)
+
 
 @dataclass(frozen=True)
 class Section:
@@ -86,8 +89,11 @@ class Passage:
 class Answer:
     """The reply to a question: quoted sentence(s) and the passages they come from, best first.
 
-    `found` is False when nothing indexed is relevant enough; `text` then says so. `query` is the
-    text that was actually searched (a follow-up question is expanded with the conversation).
+    `status` is one of `STATUSES`: "answered" (`text` quotes the answer), "related" (on the
+    content's topic, but the content does not answer it) or "not_covered" (off topic); `found`
+    is True for "answered" only, and `text` otherwise says plainly that there is no answer.
+    `query` is the text that was actually searched (a follow-up question is expanded with the
+    conversation).
     """
 
     found: bool
@@ -95,3 +101,10 @@ class Answer:
     passages: list[Passage]
     question: str = ""
     query: str = ""
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.status:  # derived from `found` when the caller does not say
+            object.__setattr__(self, "status", ANSWERED if self.found else NOT_COVERED)
+        if self.status not in STATUSES or self.found != (self.status == ANSWERED):
+            raise ValueError(f"inconsistent answer: status {self.status!r} with found={self.found}")

@@ -89,3 +89,13 @@ def test_info_describes_what_is_indexed(article_index):
     assert [d.source for d in info.documents] == ["michael-west-collective-leadership-for-culture-change.txt"]
     assert info.documents[0].metadata["author"] == "Michael West"
     assert info.passages == info.documents[0].passages > 10
+
+
+def test_status_and_found_agree():
+    from qa.types import Answer
+
+    assert Answer(found=True, text="quote", passages=[]).status == "answered"
+    assert Answer(found=False, text="not covered", passages=[]).status == "not_covered"
+    assert Answer(found=False, text="not answered", passages=[], status="related").status == "related"
+    with pytest.raises(ValueError, match="inconsistent"):
+        Answer(found=True, text="quote", passages=[], status="related")

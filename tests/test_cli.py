@@ -19,7 +19,8 @@ def test_qa_json_has_the_documented_shape(built_index):
     result = run("-m", "qa", "What is collective leadership?", "--json", "--index", str(built_index), "--k", "2")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"found", "answer", "passages"} and data["found"] is True
+    assert set(data) == {"status", "found", "answer", "passages"}
+    assert data["found"] is True and data["status"] == "answered"
     assert len(data["passages"]) == 2
     for p in data["passages"]:
         assert set(p) == {"text", "score", "source", "title", "start", "end", "highlight"}

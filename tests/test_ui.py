@@ -319,7 +319,8 @@ def test_k_is_clamped_to_the_slider_range(value, k):
 def test_passages_and_answers_become_plain_json():
     data = answer_json(found_answer())
     assert json.loads(json.dumps(data)) == data
-    assert set(data) == {"found", "answer", "question", "query", "passages"}
+    assert set(data) == {"status", "found", "answer", "question", "query", "passages"}
+    assert data["status"] == "answered"
     first = data["passages"][0]
     assert set(first) == set(PassageJSON.__annotations__)
     for key in ("text", "score", "source", "title", "start", "end", "highlight"):  # the CLI's --json keys

@@ -51,6 +51,7 @@ class PassageJSON(TypedDict):
 class AnswerJSON(TypedDict):
     """An answer as the API returns it: the CLI's `--json` keys plus the question and query."""
 
+    status: str
     found: bool
     answer: str
     question: str
@@ -83,6 +84,7 @@ def passage_json(passage: Passage) -> PassageJSON:
 def answer_json(answer: Answer) -> AnswerJSON:
     """An Answer as plain JSON values."""
     return AnswerJSON(
+        status=answer.status,
         found=answer.found,
         answer=answer.text,
         question=answer.question,
