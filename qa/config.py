@@ -54,6 +54,12 @@ class Settings:
     # costs 2.6 ms a question at 20k passages and 64 ms at 200k; HNSW stays under 1 ms with
     # recall@10 >= 0.96 at 1M (bench/scale.py).
     exact_search_limit: int = field(default_factory=lambda: _env_int("QA_EXACT_LIMIT", 20_000))
+    # The REST API (ui/rest.py): the largest request body, passages per question and earlier
+    # questions it takes; whether the access log may hold question text (personal data, off by default).
+    api_max_body_bytes: int = field(default_factory=lambda: _env_int("QA_API_MAX_BODY", 65_536))
+    api_max_k: int = 20
+    api_max_history: int = 20
+    log_questions: bool = field(default_factory=lambda: os.environ.get("QA_LOG_QUESTIONS", "").strip() == "1")
 
     def splitter_id(self) -> dict[str, int]:
         """What, besides the model, decides documents, passages and vectors.

@@ -1,8 +1,10 @@
-"""`python -m ui [--index DIR] [--host 127.0.0.1] [--port 7860]`: serve the web chat.
+"""`python -m ui [--index DIR] [--host 127.0.0.1] [--port 7860] [--workers N] [--no-auth]`: the web app.
 
-Binds to loopback unless told otherwise. Set QA_UI_PASSWORD to require a login (user name
-"nhs", or QA_UI_USER). Without --index the default index is used (QA_INDEX_DIR or the
-project's own), built from corpus/ on first use.
+Serves the chat at "/" and the REST API, health and metrics beside it (see `ui.server`). Binds
+to loopback unless told otherwise; any other address needs a password (QA_UI_PASSWORD, user
+"nhs" or QA_UI_USER) or an explicit `--no-auth` (behind a proxy that authenticates). Without
+--index the default index is used (QA_INDEX_DIR or the project's own), built from corpus/ on
+first use. `--workers N` runs N server processes on the one port (see `ui.workers`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import ipaddress
 import logging
 import os
+import socket
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -43,6 +46,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def exposure_problem(host: str, auth: list[tuple[str, str]] | None, no_auth: bool) -> str:
+    """Why serving on `host` as configured would be unsafe ("" if it is not)."""
+    if is_loopback(host) or auth is not None or no_auth:
+        return ""
+    return (
+        f"--host {host} makes the chat and the API reachable from other machines, and no password is set: "
+        "set QA_UI_PASSWORD (and QA_UI_USER), or pass --no-auth if a proxy in front authenticates users"
+    )
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m ui", description="Serve the web chat.")
     parser.add_argument("--index", type=Path, help="index directory (default: the default index)")
@@ -52,9 +65,31 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--concurrency",
         type=int,
         default=4,
-        help="questions answered at the same time; others wait in the queue (default: 4)",
+        help="chat questions answered at the same time per process; others wait in the queue (default: 4)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes on the one port, over the same index (default: 1)"
+    )
+    parser.add_argument(
+        "--no-auth", action="store_true", help="serve a non-loopback --host without a password (a proxy authenticates)"
+    )
+    # Internal: the Unix socket over which `--workers`' front hands this worker its connections.
+    parser.add_argument("--worker-fd", type=int, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on `host`:`port` (OSError if the port is taken)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,31 +98,65 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Libraries that narrate routine work at INFO (CPU feature probing, every HTTP request).
     for noisy in ("faiss.loader", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    if args.concurrency < 1:
-        print("--concurrency must be at least 1", file=sys.stderr)
+    if args.concurrency < 1 or args.workers < 1:
+        print("--concurrency and --workers must be at least 1", file=sys.stderr)
         return 2
+    auth = auth_from_env(os.environ)
+    problem = exposure_problem(args.host, auth, args.no_auth)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    if args.worker_fd is not None:
+        return _serve(args, auth, None)
+    if args.workers > 1 and args.index is None:
+        # Built (if stale) once here, not raced by N workers.
+        from qa.default import ensure_default_index
+
+        ensure_default_index()
+    try:
+        listener = bind(args.host, args.port)
+    except OSError as exc:  # e.g. the port is taken
+        print(f"error: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    log.info("serving on http://%s:%d with %d worker(s)", args.host, args.port, args.workers)
+    if args.workers > 1:
+        from ui.workers import run_workers
+
+        worker_args = [*(["--index", str(args.index)] if args.index else []), "--concurrency", str(args.concurrency)]
+        with listener:
+            return run_workers(listener, args.workers, [*worker_args, "--host", args.host, "--no-auth"])
+    return _serve(args, auth, listener)
+
+
+def _serve(args: argparse.Namespace, auth: list[tuple[str, str]] | None, listener: socket.socket | None) -> int:
+    """Load the index and serve the app on `listener`, or as a worker on the connections handed to it."""
+    import uvicorn
 
     import qa
     from qa.config import SETTINGS
-    from ui.app import build_app, launch
+    from ui.server import create_app
 
     try:
         index = qa.Index.load(args.index) if args.index else qa.default_index()
     except qa.QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    # Load the model now, so the first question (and a load balancer's first probe) does not wait for it.
+    index.retrieve("warm up", k=1)
+    app = create_app(
+        index,
+        examples=SETTINGS.examples,
+        auth=auth,
+        api_token=os.environ.get("QA_API_TOKEN", "").strip() or None,
+        concurrency=args.concurrency,
+    )
+    if args.worker_fd is not None:
+        from ui.workers import serve_handed
 
-    auth = auth_from_env(os.environ)
-    if not is_loopback(args.host) and auth is None:
-        log.warning("serving on %s without a password; set QA_UI_PASSWORD to require one", args.host)
-    demo = build_app(index, examples=SETTINGS.examples)
-    try:
-        launch(demo, host=args.host, port=args.port, auth=auth, concurrency=args.concurrency)
-    except OSError as exc:  # e.g. the port is taken
-        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        pass
+        serve_handed(app, args.worker_fd)
+        return 0
+    config = uvicorn.Config(app, log_config=None, access_log=False, timeout_graceful_shutdown=5)
+    uvicorn.Server(config).run(sockets=[listener])
     return 0
 
 

@@ -236,20 +236,20 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
     return demo
 
 
-def launch(
+def mount(
+    app: Any,
     demo: gr.Blocks,
-    host: str = "127.0.0.1",
-    port: int = 7860,
+    path: str = "/",
     auth: list[tuple[str, str]] | None = None,
     concurrency: int = 4,
     max_queue: int = 256,
-) -> None:
-    """Serve `demo` until interrupted: queued, never shared publicly, tracebacks kept private."""
+) -> Any:
+    """Serve `demo` at `path` of the FastAPI `app`: queued, never shared, tracebacks kept private."""
     demo.queue(default_concurrency_limit=concurrency, max_size=max_queue)
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        share=False,
+    return gr.mount_gradio_app(
+        app,
+        demo,
+        path=path,
         auth=auth,
         auth_message="Enter the user name and password you were given." if auth else None,
         show_error=False,

@@ -1,0 +1,105 @@
+"""ASGI middleware of the web app: a JSON access-log line per request, and a cap on API bodies.
+
+Both are plain ASGI (not Starlette's BaseHTTPMiddleware), so the chat's streamed replies pass
+through untouched and a request costs a few microseconds more, not a task switch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from fastapi import HTTPException
+
+from ui.metrics import Metrics
+
+access_log = logging.getLogger("ui.access")
+
+Scope = dict[str, Any]
+
+
+class AccessLog:
+    """Log one JSON line per HTTP request: time, method, route, status code, latency in ms.
+
+    The question text is added (from `scope["state"]["question"]`, where the API puts it) only
+    when `log_questions` is on: questions can hold personal data. Error codes are counted in
+    `metrics` as well.
+    """
+
+    def __init__(self, app: Any, metrics: Metrics, log_questions: bool = False) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.log_questions = log_questions
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        status = 500  # what the client gets if the app fails before it starts a response
+
+        async def send_status(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            record: dict[str, Any] = {
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "method": scope.get("method", ""),
+                "route": scope.get("path", ""),
+                "status": status,
+                "ms": round(1000 * (time.perf_counter() - began), 2),
+            }
+            question = scope.get("state", {}).get("question")
+            if self.log_questions and question is not None:
+                record["question"] = question
+            if status >= 400:
+                self.metrics.errors.labels(str(status)).inc()
+            access_log.info(json.dumps(record, ensure_ascii=False))
+
+
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` under `prefix` with 413, before reading them whole.
+
+    A declared Content-Length is checked at once; a chunked body is counted as it arrives.
+    """
+
+    def __init__(self, app: Any, max_bytes: int, prefix: str = "/api/") -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        too_large = f"the request body is over {self.max_bytes:,} bytes (QA_API_MAX_BODY)"
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await _send_json(send, 413, {"error": too_large})
+                return
+        seen = 0
+
+        async def counted() -> dict[str, Any]:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                # Raised inside the app's body parsing, so the app's error handler answers it.
+                raise HTTPException(413, too_large)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
+    payload = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
