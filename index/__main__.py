@@ -5,15 +5,20 @@
     python -m index remove NAME ... [--out DIR]      remove documents by the name they are cited by
     python -m index list [--out DIR]                 what is indexed, when, and how many passages
 
+build and add take `--ray [ADDRESS]`: read, split and embed on a Ray cluster (without ADDRESS, a
+local one); the index is the one a local build makes. Put --ray last, or write --ray=ADDRESS.
+
 Unchanged documents keep their vectors: only what is new or changed is embedded.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from index.build import BuildReport, add, build, remove
 from qa import store
@@ -37,6 +42,14 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--out", type=Path, default=SETTINGS.index_dir, metavar="DIR", help="default: %(default)s")
     for command in (build_cmd, add_cmd, remove_cmd):
         command.add_argument("--quiet", action="store_true", help="no progress bars")
+    for command in (build_cmd, add_cmd):
+        command.add_argument(
+            "--ray",
+            nargs="?",
+            const="",
+            metavar="ADDRESS",
+            help="run on the Ray cluster at ADDRESS (host:port), or on a local one without ADDRESS",
+        )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     # The libraries' own chatter about a page they could not parse repeats what the skip warning says.
@@ -47,10 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             print(_listing(args.out))
             return 0
-        if args.command == "build":
-            report = build(args.sources or None, args.out, progress=not args.quiet)
-        elif args.command == "add":
-            report = add(args.paths, args.out, progress=not args.quiet)
+        if args.command in ("build", "add"):
+            with _engine(getattr(args, "ray", None)) as engine:
+                if args.command == "build":
+                    report = build(args.sources or None, args.out, progress=not args.quiet, engine=engine)
+                else:
+                    report = add(args.paths, args.out, progress=not args.quiet, engine=engine)
         else:
             report = remove(args.names, args.out, progress=not args.quiet)
     except FileNotFoundError as exc:
@@ -69,6 +84,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "build":
         _warn_if_default_will_undo(args.out)
     return 0
+
+
+def _engine(ray_address: str | None) -> contextlib.AbstractContextManager[Any]:
+    """Where the build runs: a Ray cluster if --ray was given (the connection closed after), else here."""
+    if ray_address is None:
+        return contextlib.nullcontext(None)
+    try:
+        from index.distributed import RayEngine
+
+        return RayEngine(ray_address or None)
+    except ImportError:
+        raise QAError("--ray needs Ray: `pip install -r requirements-ray.txt`") from None
+    except ConnectionError as exc:
+        raise QAError(f"cannot reach the Ray cluster at {ray_address!r}: {exc}") from None
 
 
 def _summary(report: BuildReport, out: Path) -> str:

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 from tqdm import tqdm
@@ -89,6 +90,46 @@ class _Plan:
     describe: str  # what was asked for, for the "no usable document in ..." message
 
 
+class Engine(Protocol):
+    """Where a build reads, splits and embeds: in this process (`LocalEngine`) or on a Ray cluster
+    (`index.distributed.RayEngine`). Both give the same parts; vectors agree to float rounding.
+    """
+
+    def read(self, files: Sequence[tuple[SourceFile, str]], max_bytes: int, now: str, progress: bool) -> list[Any]:
+        """For each (file, content hash): its `_Part`, or the reason (str) it cannot be used; in order."""
+        ...
+
+    def encode(self, texts: Sequence[str], progress: Any) -> np.ndarray:
+        """Unit vectors for `texts`, in order; `progress` is a tqdm bar to update per text."""
+        ...
+
+
+def read_part(file: SourceFile, digest: str, max_bytes: int, now: str) -> _Part | str:
+    """One file read, cleaned and split into its `_Part`, or the reason it cannot be used."""
+    try:
+        document = read(file, max_bytes)
+    except Unusable as exc:
+        return str(exc)
+    return _split(document, digest, now)
+
+
+class LocalEngine:
+    """Reads files one after another and embeds on this machine's cores."""
+
+    def read(self, files: Sequence[tuple[SourceFile, str]], max_bytes: int, now: str, progress: bool) -> list[Any]:
+        """See `Engine.read`."""
+        with tqdm(total=len(files), desc="Reading", unit="doc", disable=not progress or not files) as bar:
+            results = []
+            for file, digest in files:
+                results.append(read_part(file, digest, max_bytes, now))
+                bar.update()
+        return results
+
+    def encode(self, texts: Sequence[str], progress: Any) -> np.ndarray:
+        """See `Engine.encode`."""
+        return get_embedder(SETTINGS.build_threads, bulk=True).encode(texts, progress=progress)
+
+
 def sentence_embedding_text(title: str, sentence: str) -> str:
     """The text embedded for a sentence: the document title gives a lone sentence its topic.
 
@@ -104,13 +145,15 @@ def build(
     progress: bool = True,
     *,
     max_file_bytes: int | None = None,
+    engine: Engine | None = None,
 ) -> BuildReport:
     """Build the index of `sources` (default: the corpus folder) at `out` (default index location).
 
     Files that cannot be used (or over `max_file_bytes`, default QA_MAX_FILE_BYTES) are skipped
     with a warning naming each; a build with no usable document raises BuildError and leaves any
     index at `out` untouched. Documents whose content is unchanged since the index at `out` was
-    built keep their passages and vectors; documents no longer in `sources` disappear.
+    built keep their passages and vectors; documents no longer in `sources` disappear. `engine`
+    says where reading and embedding run (default: here; `index.distributed.RayEngine`: a cluster).
 
     >>> report = build([Path("corpus")], Path("/tmp/idx"))  # doctest: +SKIP
     >>> report.passages  # doctest: +SKIP
@@ -128,7 +171,7 @@ def build(
             sources=[str(s.resolve()) for s in sources],
             describe=", ".join(map(str, sources)),
         )
-        return _make(out, previous, plan, progress, max_file_bytes)
+        return _make(out, previous, plan, progress, max_file_bytes, engine)
 
 
 def add(
@@ -137,6 +180,7 @@ def add(
     progress: bool = True,
     *,
     max_file_bytes: int | None = None,
+    engine: Engine | None = None,
 ) -> BuildReport:
     """Add the files named by `paths` (files or folders) to the index at `out`, or replace them.
 
@@ -162,7 +206,7 @@ def add(
             sources=recorded + [str(p.resolve()) for p in paths if not _within(p, recorded)],
             describe=", ".join(map(str, paths)),
         )
-        return _make(out, previous, plan, progress, max_file_bytes)
+        return _make(out, previous, plan, progress, max_file_bytes, engine)
 
 
 def remove(names: Sequence[str], out: Path | None = None, progress: bool = True) -> BuildReport:
@@ -195,7 +239,7 @@ def remove(names: Sequence[str], out: Path | None = None, progress: bool = True)
             sources=manifest.get("sources", []),
             describe="",
         )
-        report = _make(out, previous, plan, progress, None)
+        report = _make(out, previous, plan, progress, None, None)
         report.removed = [n for n in documents if n in names]
         return report
 
@@ -216,7 +260,9 @@ def _editable(previous: _Previous, out: Path, action: str) -> store.IndexData:
     return previous.data
 
 
-def _make(out: Path, previous: _Previous, plan: _Plan, progress: bool, max_file_bytes: int | None) -> BuildReport:
+def _make(
+    out: Path, previous: _Previous, plan: _Plan, progress: bool, max_file_bytes: int | None, engine: Engine | None
+) -> BuildReport:
     """Read the plan's files, carry its kept documents over, embed what is new, save, publish.
 
     The one path by which build, add and remove write an index; call it under the build lock.
@@ -233,13 +279,25 @@ def _make(out: Path, previous: _Previous, plan: _Plan, progress: bool, max_file_
     parts = [_reuse(previous, name) for name in plan.carried]
     carried = len(parts)
     inputs = dict(plan.inputs)
-    with tqdm(total=len(plan.files), desc="Reading", unit="doc", disable=not progress or not plan.files) as bar:
-        for file in plan.files:
-            part = _read(file, previous, inputs, report, max_bytes, now)
-            if part is not None:
-                parts.append(part)
-            bar.set_postfix(read=report.read, unchanged=len(parts) - carried - report.read, skipped=len(report.skipped))
-            bar.update()
+    engine = engine or LocalEngine()
+    to_read: list[tuple[SourceFile, str]] = []
+    for file in plan.files:
+        try:
+            digest = file_hash(file.path)
+        except OSError as exc:
+            _skip(file, f"cannot be read ({exc.strerror})", report)
+            continue
+        inputs[file.name] = digest
+        if previous.reusable and _digest(previous, file.name) == digest:
+            parts.append(_reuse(previous, file.name))  # unchanged: not even read again
+        else:
+            to_read.append((file, digest))
+    for (file, _), result in zip(to_read, engine.read(to_read, max_bytes, now, progress), strict=True):
+        if isinstance(result, str):
+            _skip(file, result, report)
+        else:
+            report.read += 1
+            parts.append(result)
     if (plan.files and len(parts) == carried) or not parts:
         raise BuildError(
             f"no usable document in {plan.describe}"
@@ -248,7 +306,7 @@ def _make(out: Path, previous: _Previous, plan: _Plan, progress: bool, max_file_
         )
     parts.sort(key=lambda p: p.document.source)
     fresh = [p for p in parts if p.passage_vectors is None]
-    _embed(fresh, report, progress)
+    _embed(fresh, report, progress, engine)
     report.reused = sum(len(p.passages) for p in parts) - report.embedded
     directory = store.new_build_dir(out)
     _save(directory, parts, inputs, plan.sources)
@@ -257,25 +315,6 @@ def _make(out: Path, previous: _Previous, plan: _Plan, progress: bool, max_file_
     report.passages = sum(len(p.passages) for p in parts)
     report.seconds = time.monotonic() - began
     return report
-
-
-def _read(
-    file: SourceFile, previous: _Previous, inputs: dict[str, str], report: BuildReport, max_bytes: int, now: str
-) -> _Part | None:
-    """One file's part: carried over unread if its content is unchanged, else read and split."""
-    try:
-        digest = file_hash(file.path)
-    except OSError as exc:
-        return _skip(file, f"cannot be read ({exc.strerror})", report)
-    inputs[file.name] = digest
-    if previous.reusable and _digest(previous, file.name) == digest:
-        return _reuse(previous, file.name)
-    try:
-        document = read(file, max_bytes)
-    except Unusable as exc:
-        return _skip(file, str(exc), report)
-    report.read += 1
-    return _split(document, digest, now)
 
 
 def _skip(file: SourceFile, reason: str, report: BuildReport) -> None:
@@ -351,7 +390,7 @@ def _split(document: Document, digest: str, indexed_at: str) -> _Part:
     return _Part(document, digest, passages, sentences, indexed_at)
 
 
-def _embed(parts: list[_Part], report: BuildReport, progress: bool) -> None:
+def _embed(parts: list[_Part], report: BuildReport, progress: bool, engine: Engine) -> None:
     """Embed the passages and sentences of `parts` in one pass (one model call per batch)."""
     texts: list[str] = []
     for part in parts:
@@ -363,7 +402,7 @@ def _embed(parts: list[_Part], report: BuildReport, progress: bool) -> None:
     passages = sum(len(part.passages) for part in parts)
     desc = f"Embedding {passages} passages and {len(texts) - passages} sentences"
     with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
-        vectors = get_embedder(SETTINGS.build_threads, bulk=True).encode(texts, progress=bar)
+        vectors = engine.encode(texts, bar)
     at = 0
     for part in parts:
         n_passages = len(part.passages)
