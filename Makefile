@@ -14,8 +14,9 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+# Ray (builds on a cluster) is optional at run time; the tests build on a two-node cluster.
+$(VENV)/.installed-dev: requirements-dev.txt requirements-ray.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt -r requirements-ray.txt
 	touch $@
 
 install: $(VENV)/.installed

@@ -1,0 +1,258 @@
+"""The web app's HTTP side in process: every route, each error code, auth, access log, metrics.
+
+The app is the real one (`ui.server.create_app`: FastAPI with the Gradio chat mounted) over the
+real article index and model, driven through Starlette's TestClient (HTTP requests handled by
+the app in this process, its start-up and shut-down run as a server runs them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from base64 import b64encode
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+import qa
+from qa import store
+from qa.config import SETTINGS
+from ui.__main__ import exposure_problem, main
+from ui.server import create_app
+
+DEFINITION = "Collective leadership is a leadership in which all staff take responsibility"
+QUESTION = "What is collective leadership?"
+PASSAGE_KEYS = {
+    "text",
+    "score",
+    "similarity",
+    "relevance",
+    "source",
+    "title",
+    "start",
+    "end",
+    "paragraph",
+    "page",
+    "highlight",
+    "metadata",
+}
+
+
+@pytest.fixture(scope="module")
+def client(article_index) -> Iterator[TestClient]:
+    with TestClient(create_app(article_index, examples=["What is collective leadership?"])) as open_client:
+        yield open_client
+
+
+@pytest.fixture(scope="module")
+def guarded(article_index) -> Iterator[TestClient]:
+    """Password and token set, question text allowed in the access log."""
+    app = create_app(article_index, auth=[("nhs", "correct horse")], api_token="s3cret-token", log_questions=True)
+    with TestClient(app) as guarded_client:
+        yield guarded_client
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def metric(client: TestClient, name: str, **labels: str) -> float:
+    """A sample's value from /metrics (0 when the series does not exist yet)."""
+    text = client.get("/metrics").text
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        match = re.match(r"^(\w+)(?:\{(.*)\})? (\S+)$", line)
+        if match and match.group(1) == name:
+            got = ",".join(sorted((match.group(2) or "").split(","))) if match.group(2) else ""
+            if got == wanted:
+                return float(match.group(3))
+    return 0.0
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+
+def test_ask_returns_the_cli_shape_plus_status_query_and_passage_details(client):
+    response = client.post("/api/v1/ask", json={"question": QUESTION, "k": 2, "history": []})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "answered" and body["found"] is True
+    assert DEFINITION in body["answer"] and body["query"] == QUESTION
+    assert len(body["passages"]) == 2
+    first = body["passages"][0]
+    assert set(first) >= PASSAGE_KEYS
+    assert first["highlight"] in first["text"] and first["metadata"]["author"] == "Michael West"
+
+
+def test_ask_searches_a_follow_up_with_the_history(client):
+    body = client.post("/api/v1/ask", json={"question": "and who is accountable?", "history": [QUESTION]}).json()
+    assert QUESTION in body["query"] and "accountable" in body["query"]
+
+
+def test_ask_off_topic_is_not_covered(client):
+    body = client.post("/api/v1/ask", json={"question": "Who won the 2018 FIFA World Cup?"}).json()
+    assert body["found"] is False and body["status"] != "answered"
+
+
+def test_retrieve_returns_k_passages_best_first(client):
+    response = client.post("/api/v1/retrieve", json={"question": QUESTION, "k": 4})
+    passages = response.json()["passages"]
+    assert response.status_code == 200 and len(passages) == 4
+    assert DEFINITION in passages[0]["text"]
+    assert [p["score"] for p in passages] == sorted((p["score"] for p in passages), reverse=True)
+
+
+def test_documents_lists_what_is_indexed(client, article_index):
+    body = client.get("/api/v1/documents").json()
+    assert [d["source"] for d in body["documents"]] == ["michael-west-collective-leadership-for-culture-change.txt"]
+    assert body["passages"] == article_index.info.passages == body["documents"][0]["passages"]
+
+
+@pytest.mark.parametrize("route", ["/healthz", "/readyz"])
+def test_health_routes_describe_the_index(client, article_index, route):
+    response = client.get(route)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["passages"] == article_index.info.passages
+    assert body["built_at"] == article_index.info.built_at and body["model"] == article_index.info.model
+
+
+def test_openapi_page_and_the_chat_share_the_server(client):
+    assert "swagger" in client.get("/docs").text.lower()
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/v1/ask", "/api/v1/retrieve", "/api/v1/documents", "/healthz", "/readyz", "/metrics"} <= set(paths)
+    assert client.get("/").status_code == 200
+    assert "Michael West" in client.get("/config").text  # the chat's own config, from the index
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "says"),
+    [
+        ('{"question": ', 400, "not valid JSON"),
+        ('["What is collective leadership?"]', 400, "JSON object"),
+        ('{"question": "   "}', 400, "empty"),
+        ('{"k": 3}', 422, "question"),
+        ('{"question": "Who?", "k": 0}', 422, "k"),
+        ('{"question": "Who?", "k": 1000}', 422, "k"),
+        ('{"question": "Who?", "colour": "red"}', 422, "colour"),
+        (json.dumps({"question": "x" * (SETTINGS.question_chars + 1)}), 422, "question"),
+        (json.dumps({"question": "Who?", "history": ["a"] * (SETTINGS.api_max_history + 1)}), 422, "history"),
+    ],
+)
+def test_bad_requests_get_one_line_json_errors(client, body, code, says):
+    response = client.post("/api/v1/ask", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == code
+    error = response.json()["error"]
+    assert says in error and "\n" not in error and "Traceback" not in response.text
+
+
+def test_a_body_over_the_limit_is_refused_with_413(client):
+    big = json.dumps({"question": "a" * (SETTINGS.api_max_body_bytes + 10)})
+    response = client.post("/api/v1/retrieve", content=big, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and "QA_API_MAX_BODY" in response.json()["error"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        yield big.encode()
+
+    response = client.post("/api/v1/retrieve", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and response.json()["error"]
+
+
+def test_readyz_is_503_when_the_index_folder_is_gone_while_questions_still_answer(built_index, tmp_path):
+    copy = tmp_path / "index"
+    shutil.copytree(store.resolve(built_index), copy)
+    with TestClient(create_app(qa.Index.load(copy))) as client:
+        assert client.get("/readyz").status_code == 200
+        shutil.rmtree(copy)
+        response = client.get("/readyz")
+        assert response.status_code == 503 and "no index at" in response.json()["error"]
+        assert client.get("/healthz").status_code == 200  # alive: it still serves what it loaded
+        assert client.post("/api/v1/ask", json={"question": QUESTION}).json()["found"] is True
+
+
+# --- auth --------------------------------------------------------------------------------------
+
+
+def test_without_a_password_the_api_is_open(client):
+    assert client.get("/api/v1/documents").status_code == 200
+    assert client.get("/metrics").status_code == 200
+
+
+def test_with_a_password_the_api_needs_it_or_the_token(guarded):
+    route = "/api/v1/retrieve"
+    body = {"question": QUESTION, "k": 1}
+    for headers in ({}, basic("nhs", "wrong"), basic("someone", "correct horse"), {"Authorization": "Bearer nope"}):
+        refused = guarded.post(route, json=body, headers=headers)
+        assert refused.status_code == 401, headers
+        assert "QA_API_TOKEN" in refused.json()["error"] and refused.headers["www-authenticate"].startswith("Basic")
+    assert guarded.post(route, json=body, headers=basic("nhs", "correct horse")).status_code == 200
+    assert guarded.post(route, json=body, headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+    assert guarded.get("/metrics").status_code == 401
+    # The load balancer's probes need no login; the chat keeps Gradio's own login.
+    assert guarded.get("/healthz").status_code == 200 and guarded.get("/readyz").status_code == 200
+    assert "Michael West" not in guarded.get("/config").text
+
+
+def test_a_non_loopback_host_needs_a_password_or_no_auth(monkeypatch, capsys):
+    assert exposure_problem("127.0.0.1", None, False) == ""
+    assert exposure_problem("0.0.0.0", [("nhs", "pw")], False) == ""
+    assert exposure_problem("0.0.0.0", None, True) == ""
+    monkeypatch.delenv("QA_UI_PASSWORD", raising=False)
+    assert main(["--host", "0.0.0.0", "--port", "1"]) == 2  # refused before anything is loaded or bound
+    error = capsys.readouterr().err
+    assert "QA_UI_PASSWORD" in error and "--no-auth" in error
+
+
+# --- access log and metrics ---------------------------------------------------------------------
+
+
+def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "ui.access"]
+
+
+def test_one_json_access_line_per_request_without_the_question_by_default(client, caplog):
+    caplog.set_level(logging.INFO, logger="ui.access")
+    client.post("/api/v1/ask", json={"question": "Who is accountable for care?"})
+    client.post("/api/v1/ask", json={"k": 1})
+    first, second = access_lines(caplog)
+    assert first["route"] == "/api/v1/ask" and first["method"] == "POST" and first["status"] == 200
+    assert second["status"] == 422 and isinstance(second["ms"], float) and re.match(r"\d{4}-\d\d-\d\dT", first["time"])
+    assert "question" not in first and "accountable" not in json.dumps(first)
+
+
+def test_access_log_has_the_question_only_when_allowed(guarded, caplog):
+    caplog.set_level(logging.INFO, logger="ui.access")
+    login = basic("nhs", "correct horse")
+    guarded.post("/api/v1/ask", json={"question": "Who is accountable for care?"}, headers=login)
+    (line,) = access_lines(caplog)
+    assert line["question"] == "Who is accountable for care?" and line["status"] == 200
+
+
+def test_metrics_count_questions_by_status_and_errors(client, article_index):
+    before = metric(client, "qa_questions_total", status="answered", via="api")
+    latency_before = metric(client, "qa_question_seconds_count", via="api")
+    errors_before = metric(client, "qa_http_errors_total", code="422")
+    client.post("/api/v1/ask", json={"question": QUESTION})
+    client.post("/api/v1/ask", json={"question": QUESTION, "k": 0})
+    assert metric(client, "qa_questions_total", status="answered", via="api") == before + 1
+    assert metric(client, "qa_question_seconds_count", via="api") == latency_before + 1
+    assert metric(client, "qa_http_errors_total", code="422") == errors_before + 1
+    assert metric(client, "qa_passages_indexed") == article_index.info.passages
+    assert metric(client, "qa_index_built_timestamp_seconds") > 1.7e9
+
+
+def test_chat_questions_are_counted_apart(client):
+    before = metric(client, "qa_questions_total", status="answered", via="chat")
+    # Gradio's own JSON endpoint for the chat's `ask`: the same queue the page uses.
+    joined = client.post("/gradio_api/call/ask", json={"data": [QUESTION, 3, []]})
+    assert joined.status_code == 200
+    event = joined.json()["event_id"]
+    stream = client.get(f"/gradio_api/call/ask/{event}").text
+    assert "complete" in stream and DEFINITION[:40] in stream
+    assert metric(client, "qa_questions_total", status="answered", via="chat") == before + 1
