@@ -51,11 +51,16 @@ def _stop(process: subprocess.Popen) -> None:
             os.killpg(process.pid, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=20)
-    # Ray's daemons may outlive the `ray start` that launched them: end the whole group.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=10)
+    # Ray's daemons may outlive the `ray start` that launched them: end the whole group, and
+    # wait until the last of its processes has gone.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=0.2)
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class Cluster:
 
     address: str
     env: dict[str, str]
+    groups: tuple[int, ...]  # the process group of each node (its `ray start`'s id)
 
 
 @contextlib.contextmanager
@@ -101,7 +107,7 @@ def local_cluster(workdir: Path, nodes: int = 2, ready_within: float = 90.0) -> 
             if number == 0:
                 _wait_for_port(port, processes[0], ready_within)
         _wait_for_nodes(address, nodes, ready_within, env)
-        yield Cluster(address, joining)
+        yield Cluster(address, joining, tuple(p.pid for p in processes))
     finally:
         for process in reversed(processes):
             _stop(process)
