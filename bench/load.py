@@ -1,19 +1,32 @@
-"""The web chat under load: `python -m bench.load [--users 50] [--questions 3] [--api ask]`.
+"""The web app under load: `python -m bench.load [--target rest chat] [--users 50] [--concurrency 16]`.
 
-Starts the real server (`python -m ui --index DIR --port P`, loopback only, a free port) as a
-subprocess, measures one user asking alone (the baseline, same run), then lets `--users`
+Starts the real server (`python -m ui --index DIR --port P [--workers N]`, loopback only, a free
+port) as a subprocess, and stops it at the end whatever happened.
+
+REST (`--target rest`): Debian's `hey` (`apt-get install hey`) posts one question to
+`/api/v1/ask` from `--concurrency` clients for `--seconds`, against 1 and then 2 workers (each
+the baseline of the other, same run): answers per second, latency p50/p95/max, errors.
+
+Chat (`--target chat`): one user asking alone (the baseline, same run), then `--users`
 simultaneous users (threads, each with its own `gradio_client.Client`, as separate browsers
-would have) ask `--questions` questions each from the article's question set through the named
-API. Everything is bounded: each call by `--call-timeout`, the whole load by `--deadline`. The
-figures are errors (the target is none), latency p50/p95/max and requests per second; the server
-is stopped at the end whatever happened.
+would have: each question goes through Gradio's queue, posted and then streamed back) ask
+`--questions` questions each from the article's question set. Each call is bounded by
+`--call-timeout`, the whole load by `--deadline`.
+
+For each run, the server's own CPU (all its processes, in cores busy over the run) and memory
+(proportional set size summed over its processes, so pages the workers share count once; and
+the largest peak RSS of one process).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
+import io
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -50,12 +63,42 @@ class Server:
     url: str
     log: Path
 
+    def processes(self) -> list[int]:
+        """The server's process and its children (the workers of `--workers N`)."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.process.pid:
+                    children.append(int(stat.parent.name))
+        return [self.process.pid, *children]
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's processes."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in self.processes():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
+
+    def memory_mib(self) -> tuple[float, float]:
+        """(Proportional set size summed over the server's processes, largest peak RSS of one), MiB."""
+        pss, peak = 0.0, 0.0
+        for pid in self.processes():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1]) / 1024
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]) / 1024)
+        return pss, peak
+
     def peak_rss_mib(self) -> float:
-        """The server's peak resident memory so far (its own VmHWM)."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        """The largest peak resident memory of one of the server's processes so far."""
+        return self.memory_mib()[1]
 
     def stop(self) -> None:
         """Ctrl-C, as a person would stop it; killed if it has not gone within 15 s."""
@@ -211,8 +254,10 @@ def run(
         if api not in names:
             raise RuntimeError(f"the server has no {api} endpoint; it publishes {names}")
         single = alone(server.url, questions[:10], api, call_timeout)
+        cpu = server.cpu_seconds()
         tally, wall, unfinished = crowd(server.url, users, questions, per_user, api, call_timeout, deadline)
-        peak = server.peak_rss_mib()
+        cpu = server.cpu_seconds() - cpu
+        pss, peak = server.memory_mib()
     finally:
         server.stop()
     latencies = tally.latencies or [float("nan")]
@@ -231,6 +276,8 @@ def run(
         "max_ms": 1000 * float(np.max(latencies)),
         "wall_s": wall,
         "throughput_rps": len(tally.latencies) / wall,
+        "server_cpu_cores_busy": cpu / wall,
+        "server_pss_mib": pss,
         "server_peak_rss_mib": peak,
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
@@ -239,9 +286,86 @@ def run(
     return figures
 
 
+def hey(url: str, body: dict[str, Any], concurrency: int, seconds: float, workdir: Path) -> dict[str, float | int]:
+    """`hey` posting `body` to `url` from `concurrency` clients for `seconds`: what the clients saw."""
+    tool = shutil.which("hey")
+    if tool is None:
+        raise RuntimeError("the REST load needs Debian's hey: apt-get install hey")
+    payload = workdir / "body.json"
+    payload.write_text(json.dumps(body))
+    command = [tool, "-z", f"{seconds}s", "-c", str(concurrency), "-m", "POST", "-T", "application/json"]
+    result = subprocess.run(
+        [*command, "-D", str(payload), "-o", "csv", url], capture_output=True, text=True, timeout=seconds + 120
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"hey failed: {result.stderr[-2000:]}")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    ok = [float(r["response-time"]) for r in rows if r["status-code"] == "200"]
+    latencies = np.asarray(ok or [float("nan")])
+    return {
+        "requests": len(rows),
+        "errors": len(rows) - len(ok),
+        "answers_per_s": len(ok) / seconds,
+        "p50_ms": 1000 * float(np.percentile(latencies, 50)),
+        "p95_ms": 1000 * float(np.percentile(latencies, 95)),
+        "max_ms": 1000 * float(np.max(latencies)),
+    }
+
+
+def wait_for_workers(url: str, count: int, within: float = 120.0) -> None:
+    """Until /readyz has answered from `count` different worker processes (each loaded and warm)."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + within
+    while len(seen) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(seen)} of {count} workers became ready within {within:.0f}s")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url + "readyz", timeout=30) as response:
+            seen.add(json.loads(response.read())["worker"])
+
+
+def run_rest(
+    index_dir: Path,
+    workdir: Path,
+    workers: Sequence[int] = (1, 2),
+    concurrency: int = 16,
+    seconds: float = 10.0,
+    question: str = "Who is accountable under collective leadership?",
+) -> dict[str, float | int | str]:
+    """`hey` against /api/v1/ask on a server of each number of `workers` in turn; their figures."""
+    figures: dict[str, float | int | str] = {"concurrency": concurrency, "seconds": seconds, "question": question}
+    for count in workers:
+        server = start_server(index_dir, workdir / f"server-{count}.log", extra=("--workers", str(count)))
+        try:
+            wait_for_workers(server.url, count)
+            url = server.url + "api/v1/ask"
+            hey(url, {"question": question, "k": 3}, concurrency, 2, workdir)  # warm every worker up
+            cpu = server.cpu_seconds()
+            seen = hey(url, {"question": question, "k": 3}, concurrency, seconds, workdir)
+            cpu = server.cpu_seconds() - cpu
+            pss, peak = server.memory_mib()
+        finally:
+            server.stop()
+        seen.update(
+            {
+                "server_cpu_cores_busy": cpu / seconds,
+                "server_pss_mib": pss,
+                "server_peak_rss_mib": peak,
+                "load_avg_1m": round(os.getloadavg()[0], 2),
+            }
+        )
+        figures.update({f"rest_{count}w_{key}": value for key, value in seen.items()})
+    if len(workers) == 2:
+        first, second = (figures[f"rest_{n}w_answers_per_s"] for n in workers)
+        figures[f"rest_{workers[1]}w_over_{workers[0]}w"] = float(second) / float(first) if first else float("nan")
+    return figures
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=50, help="simultaneous users")
+    parser.add_argument("--target", nargs="+", default=["rest", "chat"], choices=["rest", "chat"], help="what to load")
+    parser.add_argument("--concurrency", type=int, default=16, help="REST clients at once (default: 16)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="REST load per server (default: 10)")
+    parser.add_argument("--users", type=int, default=50, help="simultaneous chat users")
     parser.add_argument("--questions", type=int, default=3, help="questions each user asks")
     parser.add_argument("--api", default="/ask", choices=["/ask", "/retrieve"], help="named endpoint to call")
     parser.add_argument("--index", type=Path, help="an index to serve (default: the article, built here)")
@@ -251,8 +375,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         work = Path(tmp)
         index_dir = args.index or build_index([ARTICLE], work / "index")
-        figures = run(index_dir, work, args.users, args.questions, args.api, args.call_timeout, args.deadline)
-    report("load", figures)
+        if "rest" in args.target:
+            report(
+                "load: REST /api/v1/ask, 1 and 2 workers",
+                run_rest(index_dir, work, (1, 2), args.concurrency, args.seconds),
+            )
+        if "chat" in args.target:
+            figures = run(index_dir, work, args.users, args.questions, args.api, args.call_timeout, args.deadline)
+            report("load: chat", figures)
 
 
 if __name__ == "__main__":
