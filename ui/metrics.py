@@ -52,13 +52,16 @@ class Metrics:
             "qa_http_errors", "HTTP responses with an error code, by code", ["code"], registry=self.registry
         )
         self.passages = Gauge(
-            "qa_passages_indexed", "Passages in the index being served", registry=self.registry, multiprocess_mode="max"
+            "qa_passages_indexed",
+            "Passages in the index being served",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.built = Gauge(
             "qa_index_built_timestamp_seconds",
             "When the index being served was built (Unix time)",
             registry=self.registry,
-            multiprocess_mode="max",
+            multiprocess_mode="mostrecent",
         )
 
     def render(self, passages: int, built_at: str) -> bytes:
