@@ -90,10 +90,10 @@ def local_cluster(workdir: Path, nodes: int = 2, ready_within: float = 90.0) -> 
     try:
         for number in range(nodes):
             if number == 0:
-                where = ["--head", "--port", str(port), "--node-ip-address", HOST, "--include-dashboard=false"]
-                where += ["--temp-dir", str(temp)]
+                where = ["--head", "--port", str(port), "--include-dashboard=false", "--temp-dir", str(temp)]
             else:
                 where = ["--address", address]
+            where += ["--node-ip-address", HOST]  # loopback only
             log = (workdir / f"ray-node-{number}.log").open("wb")
             processes.append(
                 subprocess.Popen(
