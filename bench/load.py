@@ -1,4 +1,4 @@
-"""The web app under load: `python -m bench.load [--target rest chat] [--users 50] [--concurrency 16]`.
+"""The web app under load: `python -m bench.load [--target rest chat build] [--users 50] [--concurrency 16]`.
 
 Starts the real server (`python -m ui --index DIR --port P [--workers N]`, loopback only, a free
 port) as a subprocess, and stops it at the end whatever happened.
@@ -13,7 +13,11 @@ would have: each question goes through Gradio's queue, posted and then streamed 
 `--questions` questions each from the article's question set. Each call is bounded by
 `--call-timeout`, the whole load by `--deadline`.
 
-For each run, the server's own CPU (all its processes, in cores busy over the run) and memory
+During a build (`--target build`): /healthz, /readyz and a question asked in turn, each on a new
+connection, while `python -m index build` rebuilds the index being served, until the server
+serves the new one: their latencies and any failure (the target is none).
+
+For each load, the server's own CPU (all its processes, in cores busy over the run) and memory
 (proportional set size summed over its processes, so pages the workers share count once; and
 the largest peak RSS of one process).
 """
@@ -34,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -178,12 +183,69 @@ def _check(api: str, result: Any) -> None:
         raise ValueError(f"unexpected /retrieve reply: {str(result)[:120]}")
 
 
+class HTTPSession:
+    """A chat user over plain HTTP, as light on the client side as a browser tab: each question is
+    posted to Gradio's queue (`/gradio_api/call/NAME`) and its answer read from the event stream.
+
+    `gradio_client.Client` does the same with far more client work per call; 50 of them in one
+    Python process measure the client's GIL as much as the server.
+    """
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+        with urllib.request.urlopen(url + "config", timeout=timeout) as response:  # opening the page
+            response.read()
+
+    def ask(self, api: str, question: str) -> Any:
+        data = [question, 3, []] if api == "/ask" else [question, 3]
+        request = urllib.request.Request(
+            f"{self.url}gradio_api/call{api}",
+            data=json.dumps({"data": data}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            event = json.loads(response.read())["event_id"]
+        with urllib.request.urlopen(f"{self.url}gradio_api/call{api}/{event}", timeout=self.timeout) as stream:
+            kind = ""
+            for raw in stream:
+                line = raw.decode().strip()
+                if line.startswith("event:"):
+                    kind = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and kind in ("complete", "error"):
+                    payload = json.loads(line.split(":", 1)[1])
+                    if kind == "error":
+                        raise RuntimeError(f"the server answered with an error: {payload}")
+                    return payload[0]
+        raise RuntimeError("the event stream ended without an answer")
+
+
+class GradioSession:
+    """A chat user through `gradio_client.Client` (how a Python script would call the chat)."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.session = client(url)
+        self.timeout = timeout
+
+    def ask(self, api: str, question: str) -> Any:
+        return self.session.submit(question, 3, api_name=api).result(timeout=self.timeout)
+
+
+SESSIONS = {"http": HTTPSession, "gradio": GradioSession}
+
+
 def user(
-    url: str, questions: Sequence[str], api: str, tally: Tally, start: threading.Barrier, call_timeout: float
+    url: str,
+    questions: Sequence[str],
+    api: str,
+    tally: Tally,
+    start: threading.Barrier,
+    call_timeout: float,
+    kind: str = "http",
 ) -> None:
-    """One person: opens the app (a Client fetches its config), then asks questions in turn."""
+    """One person: opens the app (fetches its config), then asks questions in turn."""
     try:
-        session = client(url)
+        session = SESSIONS[kind](url, call_timeout)
     except Exception as exc:  # counted, not raised: the run must report every failure
         tally.failed(f"connect: {type(exc).__name__}: {exc}")
         start.abort()
@@ -194,25 +256,31 @@ def user(
     for question in questions:
         began = time.perf_counter()
         try:
-            result = session.submit(question, 3, api_name=api).result(timeout=call_timeout)
-            _check(api, result)
+            _check(api, session.ask(api, question))
         except Exception as exc:
             tally.failed(f"{type(exc).__name__}: {str(exc)[:160]}")
             continue
         tally.ok(time.perf_counter() - began)
 
 
-def alone(url: str, questions: Sequence[str], api: str, call_timeout: float) -> list[float]:
+def alone(url: str, questions: Sequence[str], api: str, call_timeout: float, kind: str = "http") -> list[float]:
     """Latencies of one user asking `questions` with nobody else about: the baseline."""
     tally = Tally()
-    user(url, questions, api, tally, threading.Barrier(1), call_timeout)
+    user(url, questions, api, tally, threading.Barrier(1), call_timeout, kind)
     if tally.errors:
         raise RuntimeError(f"a single user already fails: {tally.errors[0]}")
     return tally.latencies
 
 
 def crowd(
-    url: str, users: int, questions: Sequence[str], per_user: int, api: str, call_timeout: float, deadline: float
+    url: str,
+    users: int,
+    questions: Sequence[str],
+    per_user: int,
+    api: str,
+    call_timeout: float,
+    deadline: float,
+    kind: str = "http",
 ) -> tuple[Tally, float, int]:
     """`users` people at once, each asking `per_user` questions: (tally, wall seconds, users unfinished)."""
     tally = Tally()
@@ -221,7 +289,9 @@ def crowd(
     for u in range(users):
         mine = [questions[(u * per_user + i) % len(questions)] for i in range(per_user)]
         threads.append(
-            threading.Thread(target=user, args=(url, mine, api, tally, start, call_timeout), daemon=True, name=f"u{u}")
+            threading.Thread(
+                target=user, args=(url, mine, api, tally, start, call_timeout, kind), daemon=True, name=f"u{u}"
+            )
         )
     began = time.perf_counter()
     for thread in threads:
@@ -242,6 +312,7 @@ def run(
     call_timeout: float = 120.0,
     deadline: float = 600.0,
     questions: Sequence[str] = (),
+    kind: str = "http",
 ) -> dict[str, float | int | str]:
     """Start the server, measure one user then the crowd, stop the server; the figures.
 
@@ -253,9 +324,11 @@ def run(
         names = endpoints(server.url)
         if api not in names:
             raise RuntimeError(f"the server has no {api} endpoint; it publishes {names}")
-        single = alone(server.url, questions[:10], api, call_timeout)
+        single = alone(server.url, questions[:10], api, call_timeout, kind)
         cpu = server.cpu_seconds()
-        tally, wall, unfinished = crowd(server.url, users, questions, per_user, api, call_timeout, deadline)
+        client_cpu = time.process_time()
+        tally, wall, unfinished = crowd(server.url, users, questions, per_user, api, call_timeout, deadline, kind)
+        client_cpu = time.process_time() - client_cpu
         cpu = server.cpu_seconds() - cpu
         pss, peak = server.memory_mib()
     finally:
@@ -276,6 +349,8 @@ def run(
         "max_ms": 1000 * float(np.max(latencies)),
         "wall_s": wall,
         "throughput_rps": len(tally.latencies) / wall,
+        "client": kind,
+        "client_cpu_cores_busy": client_cpu / wall,
         "server_cpu_cores_busy": cpu / wall,
         "server_pss_mib": pss,
         "server_peak_rss_mib": peak,
@@ -360,12 +435,79 @@ def run_rest(
     return figures
 
 
+def _probe(url: str, body: dict[str, Any] | None = None) -> tuple[int, float]:
+    """(status code, milliseconds) of one request on a new connection; status 0 if it failed."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    began = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    except OSError:
+        status = 0
+    return status, 1000 * (time.perf_counter() - began)
+
+
+def run_during_build(index_dir: Path, workdir: Path, articles: int = 4) -> dict[str, float | int | str]:
+    """/healthz, /readyz and a question, asked in turn while `python -m index build` rebuilds the
+    served index (the article plus `articles` SQuAD articles) until the server serves the new one."""
+    from bench.speed import write_squad_articles
+
+    served = workdir / "served"
+    build_index([ARTICLE], served)
+    sources = workdir / "more"
+    write_squad_articles(sources, articles)
+    server = start_server(served, workdir / "server-build.log")
+    timings: dict[str, list[float]] = {"healthz": [], "readyz": [], "ask": []}
+    failures = 0
+    try:
+        command = [sys.executable, "-m", "index", "build", str(ARTICLE), str(sources), "--out", str(served), "--quiet"]
+        builder = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        began = time.perf_counter()
+        switched = False
+        while not switched:
+            for name in timings:
+                body = {"question": "Who is accountable?"} if name == "ask" else None
+                route = "api/v1/ask" if name == "ask" else name
+                status, ms = _probe(server.url + route, body)
+                failures += status != 200
+                timings[name].append(ms)
+            if builder.poll() is not None:
+                if builder.returncode != 0:
+                    raise RuntimeError(f"the build failed: {builder.stdout.read().decode()[-2000:]}")
+                with urllib.request.urlopen(server.url + "readyz", timeout=30) as response:
+                    switched = json.loads(response.read())["passages"] > 19
+        seconds = time.perf_counter() - began
+    finally:
+        server.stop()
+    figures: dict[str, float | int | str] = {"build_and_switch_seconds": seconds, "failures": failures}
+    for name, values in timings.items():
+        figures[f"{name}_probes"] = len(values)
+        figures[f"{name}_p50_ms"] = float(np.percentile(values, 50))
+        figures[f"{name}_p95_ms"] = float(np.percentile(values, 95))
+        figures[f"{name}_max_ms"] = float(np.max(values))
+    figures["load_avg_1m"] = round(os.getloadavg()[0], 2)
+    return figures
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--target", nargs="+", default=["rest", "chat"], choices=["rest", "chat"], help="what to load")
+    parser.add_argument(
+        "--target", nargs="+", default=["rest", "chat", "build"], choices=["rest", "chat", "build"], help="what to run"
+    )
     parser.add_argument("--concurrency", type=int, default=16, help="REST clients at once (default: 16)")
     parser.add_argument("--seconds", type=float, default=10.0, help="REST load per server (default: 10)")
     parser.add_argument("--users", type=int, default=50, help="simultaneous chat users")
+    parser.add_argument(
+        "--client",
+        nargs="+",
+        default=["http"],
+        choices=sorted(SESSIONS),
+        help="chat users as plain HTTP (light, like a browser tab) and/or gradio_client (heavier)",
+    )
     parser.add_argument("--questions", type=int, default=3, help="questions each user asks")
     parser.add_argument("--api", default="/ask", choices=["/ask", "/retrieve"], help="named endpoint to call")
     parser.add_argument("--index", type=Path, help="an index to serve (default: the article, built here)")
@@ -381,8 +523,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                 run_rest(index_dir, work, (1, 2), args.concurrency, args.seconds),
             )
         if "chat" in args.target:
-            figures = run(index_dir, work, args.users, args.questions, args.api, args.call_timeout, args.deadline)
-            report("load: chat", figures)
+            for kind in args.client:
+                figures = run(
+                    index_dir, work, args.users, args.questions, args.api, args.call_timeout, args.deadline, kind=kind
+                )
+                report(f"load: chat ({kind} clients)", figures)
+        if "build" in args.target:
+            report("health and questions while the served index is rebuilt", run_during_build(index_dir, work))
 
 
 if __name__ == "__main__":
