@@ -6,6 +6,7 @@ through untouched and a request costs a few microseconds more, not a task switch
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -48,6 +49,11 @@ class AccessLog:
 
         try:
             await self.app(scope, receive, send_status)
+        except asyncio.CancelledError:
+            # The server only cancels a request when it stops and the request outlives the grace
+            # period: the chat's event streams stay open for good. That is a normal stop, not an
+            # error, so it ends here rather than as a traceback in the server's log.
+            status = 499
         finally:
             record: dict[str, Any] = {
                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
