@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +31,9 @@ from qa.sources import SourceFile, discover, file_hash
 from qa.types import Document, Passage
 
 log = logging.getLogger(__name__)
+
+# Told of long work as it goes: (stage, done, total), e.g. ("Embedding", 120, 400).
+OnProgress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -99,13 +102,16 @@ def sentence_embedding_text(title: str, sentence: str) -> str:
 
 
 def build(
-    sources: Sequence[Path] | None = None,
+    sources: Sequence[Path | SourceFile] | None = None,
     out: Path | None = None,
     progress: bool = True,
     *,
     max_file_bytes: int | None = None,
+    on_progress: OnProgress | None = None,
 ) -> BuildReport:
     """Build the index of `sources` (default: the corpus folder) at `out` (default index location).
+
+    `sources` are files or folders, or `SourceFile`s taken as they are (a fetched web page).
 
     Files that cannot be used (or over `max_file_bytes`, default QA_MAX_FILE_BYTES) are skipped
     with a warning naming each; a build with no usable document raises BuildError and leaves any
@@ -116,9 +122,8 @@ def build(
     >>> report.passages  # doctest: +SKIP
     19
     """
-    sources = [Path(s) for s in sources or [SETTINGS.corpus_dir]]
+    files, sources = _gather(sources or [SETTINGS.corpus_dir])
     out = Path(out or SETTINGS.index_dir)
-    files = discover(sources)
     with store.build_lock(out):
         previous = _previous(out)
         plan = _Plan(
@@ -126,33 +131,34 @@ def build(
             carried=[],
             inputs={},
             sources=[str(s.resolve()) for s in sources],
-            describe=", ".join(map(str, sources)),
+            describe=_describe(files, sources),
         )
-        return _make(out, previous, plan, progress, max_file_bytes)
+        return _make(out, previous, plan, progress, max_file_bytes, on_progress)
 
 
 def add(
-    paths: Sequence[Path],
+    paths: Sequence[Path | SourceFile],
     out: Path | None = None,
     progress: bool = True,
     *,
     max_file_bytes: int | None = None,
+    on_progress: OnProgress | None = None,
 ) -> BuildReport:
     """Add the files named by `paths` (files or folders) to the index at `out`, or replace them.
 
     A file is cited as a build of the index's own source folders would cite it, so adding a
     changed file from one of them replaces its document. Every other document is kept with its
     vectors; only the files added are read and embedded. With no index at `out`, this builds
-    one of `paths`. Raises BuildError if none of the files is usable, IndexCorruptError if the
+    one of `paths`. A `SourceFile` (a fetched web page, an upload) is taken as it is, under its
+    own name. Raises BuildError if none of the files is usable, IndexCorruptError if the
     index at `out` is damaged or was built another way (another model, splitter or readers).
     """
     out = Path(out or SETTINGS.index_dir)
-    paths = [Path(p) for p in paths]
     with store.build_lock(out):
         previous = _previous(out)
         exists = previous.data is not None or previous.damaged
         manifest = _editable(previous, out, "add to").manifest if exists else {}
-        files = discover(paths, roots=[Path(s) for s in manifest.get("sources", [])])
+        files, paths = _gather(paths, roots=[Path(s) for s in manifest.get("sources", [])])
         names = {f.name for f in files}
         recorded = manifest.get("sources", [])
         plan = _Plan(
@@ -160,12 +166,14 @@ def add(
             carried=[d["source"] for d in manifest.get("documents", []) if d["source"] not in names],
             inputs={n: h for n, h in manifest.get("inputs", {}).items() if n not in names},
             sources=recorded + [str(p.resolve()) for p in paths if not _within(p, recorded)],
-            describe=", ".join(map(str, paths)),
+            describe=_describe(files, paths),
         )
-        return _make(out, previous, plan, progress, max_file_bytes)
+        return _make(out, previous, plan, progress, max_file_bytes, on_progress)
 
 
-def remove(names: Sequence[str], out: Path | None = None, progress: bool = True) -> BuildReport:
+def remove(
+    names: Sequence[str], out: Path | None = None, progress: bool = True, *, on_progress: OnProgress | None = None
+) -> BuildReport:
     """Remove the documents cited as `names` from the index at `out`; the others keep their vectors.
 
     Raises BuildError, leaving the index as it is, if a name is not in the index or if nothing
@@ -195,9 +203,21 @@ def remove(names: Sequence[str], out: Path | None = None, progress: bool = True)
             sources=manifest.get("sources", []),
             describe="",
         )
-        report = _make(out, previous, plan, progress, None)
+        report = _make(out, previous, plan, progress, None, on_progress)
         report.removed = [n for n in documents if n in names]
         return report
+
+
+def _gather(items: Sequence[Path | SourceFile], roots: Sequence[Path] = ()) -> tuple[list[SourceFile], list[Path]]:
+    """The files to read: those the paths name (see `discover`) plus the `SourceFile`s given; and the paths."""
+    given = [i for i in items if isinstance(i, SourceFile)]
+    paths = [Path(i) for i in items if not isinstance(i, SourceFile)]
+    files = discover(paths, roots) if paths else []
+    return sorted(files + given, key=lambda f: f.name), paths
+
+
+def _describe(files: Sequence[SourceFile], paths: Sequence[Path]) -> str:
+    return ", ".join([*map(str, paths), *(f.name for f in files if f.metadata)])
 
 
 def _within(path: Path, folders: Sequence[str]) -> bool:
@@ -216,7 +236,14 @@ def _editable(previous: _Previous, out: Path, action: str) -> store.IndexData:
     return previous.data
 
 
-def _make(out: Path, previous: _Previous, plan: _Plan, progress: bool, max_file_bytes: int | None) -> BuildReport:
+def _make(
+    out: Path,
+    previous: _Previous,
+    plan: _Plan,
+    progress: bool,
+    max_file_bytes: int | None,
+    on_progress: OnProgress | None = None,
+) -> BuildReport:
     """Read the plan's files, carry its kept documents over, embed what is new, save, publish.
 
     The one path by which build, add and remove write an index; call it under the build lock.
@@ -233,7 +260,7 @@ def _make(out: Path, previous: _Previous, plan: _Plan, progress: bool, max_file_
     parts = [_reuse(previous, name) for name in plan.carried]
     carried = len(parts)
     inputs = dict(plan.inputs)
-    with tqdm(total=len(plan.files), desc="Reading", unit="doc", disable=not progress or not plan.files) as bar:
+    with _Bar(on_progress, "Reading", total=len(plan.files), unit="doc", disable=not progress or not plan.files) as bar:
         for file in plan.files:
             part = _read(file, previous, inputs, report, max_bytes, now)
             if part is not None:
@@ -248,8 +275,10 @@ def _make(out: Path, previous: _Previous, plan: _Plan, progress: bool, max_file_
         )
     parts.sort(key=lambda p: p.document.source)
     fresh = [p for p in parts if p.passage_vectors is None]
-    _embed(fresh, report, progress)
+    _embed(fresh, report, progress, on_progress)
     report.reused = sum(len(p.passages) for p in parts) - report.embedded
+    if on_progress:
+        on_progress("Saving", 0, 1)
     directory = store.new_build_dir(out)
     _save(directory, parts, inputs, plan.sources)
     report.path = store.publish(directory, out)
@@ -351,7 +380,23 @@ def _split(document: Document, digest: str, indexed_at: str) -> _Part:
     return _Part(document, digest, passages, sentences, indexed_at)
 
 
-def _embed(parts: list[_Part], report: BuildReport, progress: bool) -> None:
+class _Bar(tqdm):
+    """A tqdm bar that also tells `on_progress` (a background job's progress) of each step."""
+
+    def __init__(self, on_progress: OnProgress | None, stage: str, desc: str = "", **kwargs) -> None:
+        self._on_progress, self._stage, self._done = on_progress, stage, 0
+        super().__init__(desc=desc or stage, **kwargs)
+        if on_progress:
+            on_progress(stage, 0, self.total or 0)
+
+    def update(self, n: float | None = 1) -> bool | None:
+        self._done += int(n or 0)
+        if self._on_progress:
+            self._on_progress(self._stage, self._done, self.total or 0)
+        return super().update(n)
+
+
+def _embed(parts: list[_Part], report: BuildReport, progress: bool, on_progress: OnProgress | None = None) -> None:
     """Embed the passages and sentences of `parts` in one pass (one model call per batch)."""
     texts: list[str] = []
     for part in parts:
@@ -362,7 +407,7 @@ def _embed(parts: list[_Part], report: BuildReport, progress: bool) -> None:
         return
     passages = sum(len(part.passages) for part in parts)
     desc = f"Embedding {passages} passages and {len(texts) - passages} sentences"
-    with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
+    with _Bar(on_progress, "Embedding", total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
         vectors = get_embedder(SETTINGS.build_threads, bulk=True).encode(texts, progress=bar)
     at = 0
     for part in parts:

@@ -1,0 +1,135 @@
+"""`index add URL` against a local web server: clean passages, citations carrying the address,
+and a 404, a redirect loop, a slow server, an oversized page or another scheme each refused in
+one line with the index left as it was; `index refresh` re-embeds only what changed."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+import index.fetch
+import qa
+from index.__main__ import main
+from qa import store
+from tests.test_formats import make_pdf
+from tests.webserver import ARTICLE_PAGE, FURNITURE, Route, serve
+
+NOTE = "# Rotas\n\nThe rota is agreed four weeks ahead with every member of the team.\n"
+
+
+@pytest.fixture
+def fast_limits(monkeypatch):
+    """A 1-second fetch deadline, a 200 kB cap and 3 redirects, so the failures come quickly."""
+    limits = dataclasses.replace(index.fetch.SETTINGS, fetch_timeout=1.0, fetch_max_bytes=200_000, fetch_max_redirects=3)
+    monkeypatch.setattr(index.fetch, "SETTINGS", limits)
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--quiet"] if args[0] != "list" else list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_a_web_page_is_indexed_without_its_furniture_and_cited_by_its_address(tmp_path, capsys, fast_limits):
+    pdf = make_pdf(tmp_path / "report.pdf").read_bytes()
+    routes = {
+        "/insight/huddles": Route(ARTICLE_PAGE.encode()),
+        "/old-address": Route(status=301, headers={"Location": "/insight/huddles"}),
+        "/files/report": Route(pdf, content_type="application/octet-stream"),  # a PDF labelled loosely
+    }
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "rotas.md").write_text(NOTE)
+    out = tmp_path / "idx"
+    with serve(routes) as site:
+        code, stdout, stderr = cli(capsys, "build", str(notes), f"{site.url}/old-address", "--out", str(out))
+        assert code == 0, stderr
+        code, stdout, stderr = cli(capsys, "add", f"{site.url}/files/report", "--out", str(out))
+        assert code == 0, stderr
+        assert "indexed 3 documents" in stdout and "1 documents read" in stdout
+
+    index = qa.Index.load(out)
+    page = [p for p in store.load(out).passages if p.source == f"{site.url}/old-address"]
+    assert page, "the page was not indexed under the address it was added by"
+    for passage in page:
+        assert not any(f.lower() in passage.text.lower() for f in FURNITURE), passage.text
+    body = " ".join(p.text for p in page)
+    assert "huddles lasted seven minutes on average" in body and "23 per cent fewer falls" in body
+
+    answer = index.ask("How long did the safety huddles last on average?")
+    assert answer.found and "seven minutes" in answer.text
+    cited = answer.passages[0]
+    assert cited.title == "Safety huddles on every ward"
+    # The link is where the page was finally fetched from; the name is the address as added.
+    assert cited.metadata["url"] == f"{site.url}/insight/huddles"
+    assert cited.metadata["publisher"] == "Care Journal" and cited.metadata["author"] == "Priya Shah"
+    assert cited.metadata["fetched_at"].endswith("Z") and cited.metadata["fetched_at"][:2] == "20"
+
+    from ui.render import citation_meta
+
+    assert f'<a href="{site.url}/insight/huddles"' in citation_meta(cited)
+    report = index.ask("Do falls drop on wards that hold a huddle?")
+    assert any(p.source == f"{site.url}/files/report" and p.page for p in report.passages)
+
+
+def test_fetch_failures_are_one_line_each_and_leave_the_index_as_it_was(tmp_path, capsys, fast_limits):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "rotas.md").write_text(NOTE)
+    out = tmp_path / "idx"
+    assert cli(capsys, "build", str(notes), "--out", str(out))[0] == 0
+    before = (store.resolve(out), (out / "manifest.json").read_bytes())
+    routes = {
+        "/loop-a": Route(status=302, headers={"Location": "/loop-b"}),
+        "/loop-b": Route(status=302, headers={"Location": "/loop-a"}),
+        "/slow": Route(ARTICLE_PAGE.encode(), delay=3),
+        "/huge": Route(b"<html><body><p>" + b"Long page. " * 40_000 + b"</p></body></html>", length=False),
+        "/image": Route(b"\x89PNG\r\n", content_type="image/png"),
+    }
+    with serve(routes) as site:
+        cases = {
+            f"{site.url}/missing": "HTTP 404",
+            f"{site.url}/loop-a": "redirect loop",
+            f"{site.url}/slow": "within 1s",
+            f"{site.url}/huge": "200,000-byte limit",
+            f"{site.url}/image": "image/png is not a web page",
+            "file:///etc/passwd": "only http and https",
+            "ftp://127.0.0.1/x.html": "only http and https",
+        }
+        for url, reason in cases.items():
+            code, stdout, stderr = cli(capsys, "add", url, "--out", str(out))
+            lines = stderr.strip().splitlines()
+            assert code == 1 and len(lines) == 1, (url, stderr)
+            assert lines[0].startswith(f"error: {url}: ") and reason in lines[0], lines[0]
+            assert lines[0].endswith("the index is unchanged") and stdout == ""
+            assert (store.resolve(out), (out / "manifest.json").read_bytes()) == before
+        assert "/etc/passwd" not in " ".join(site.hits)
+
+
+def test_refresh_re_embeds_only_the_pages_that_changed(tmp_path, capsys):
+    routes = {
+        "/a": Route(ARTICLE_PAGE.encode()),
+        "/b": Route(ARTICLE_PAGE.replace("seven minutes", "nine minutes").encode()),
+        "/c": Route(ARTICLE_PAGE.replace("seven minutes", "five minutes").encode()),
+    }
+    out = tmp_path / "idx"
+    with serve(routes) as site:
+        assert cli(capsys, "build", f"{site.url}/a", f"{site.url}/b", f"{site.url}/c", "--out", str(out))[0] == 0
+        indexed = {d["source"]: d for d in store.load(out).manifest["documents"]}
+        # /a changes its bytes only (an HTML comment, as pages carry tokens); /b its text; /c goes away.
+        routes["/a"] = Route(ARTICLE_PAGE.replace("<main", "<!-- token 8f2c --><main").encode())
+        routes["/b"] = Route(ARTICLE_PAGE.replace("seven minutes", "eleven minutes").encode())
+        routes["/c"] = Route(status=500)
+        code, stdout, stderr = cli(capsys, "refresh", "--out", str(out))
+    assert code == 0, stderr
+    assert f"checked 3 web documents, 1 changed: {site.url}/b" in stdout
+    assert f"kept {site.url}/c as indexed: the server answered HTTP 500" in stdout
+    assert "1 documents read" in stdout
+    after = {d["source"]: d for d in store.load(out).manifest["documents"]}
+    assert after[f"{site.url}/a"]["sha256"] == indexed[f"{site.url}/a"]["sha256"]
+    assert after[f"{site.url}/c"] == indexed[f"{site.url}/c"]
+    assert after[f"{site.url}/b"]["metadata"]["fetched_at"] >= indexed[f"{site.url}/b"]["metadata"]["fetched_at"]
+    texts = {p.source.rsplit("/", 1)[1]: p.text for p in store.load(out).passages if "on average" in p.text}
+    assert ("nine" not in texts["b"] and "eleven minutes" in texts["b"]) and "five minutes" in texts["c"]
