@@ -90,6 +90,9 @@ class _Plan:
     inputs: dict[str, str]  # cited name -> content hash, of the files the index is made from
     sources: list[str]  # the folders and files it was built from (resolved)
     describe: str  # what was asked for, for the "no usable document in ..." message
+    # Names of the `SourceFile`s given as they are (web pages, uploads): not files of `sources`,
+    # so kept out of `inputs`, which the default index compares with its corpus folder.
+    given: frozenset[str] = frozenset()
 
 
 def sentence_embedding_text(title: str, sentence: str) -> str:
@@ -122,7 +125,8 @@ def build(
     >>> report.passages  # doctest: +SKIP
     19
     """
-    files, sources = _gather(sources or [SETTINGS.corpus_dir])
+    items = sources or [SETTINGS.corpus_dir]
+    files, paths = _gather(items)
     out = Path(out or SETTINGS.index_dir)
     with store.build_lock(out):
         previous = _previous(out)
@@ -130,8 +134,9 @@ def build(
             files=files,
             carried=[],
             inputs={},
-            sources=[str(s.resolve()) for s in sources],
-            describe=_describe(files, sources),
+            sources=[str(p.resolve()) for p in paths],
+            describe=_describe(files, paths),
+            given=_given(items),
         )
         return _make(out, previous, plan, progress, max_file_bytes, on_progress)
 
@@ -158,15 +163,16 @@ def add(
         previous = _previous(out)
         exists = previous.data is not None or previous.damaged
         manifest = _editable(previous, out, "add to").manifest if exists else {}
-        files, paths = _gather(paths, roots=[Path(s) for s in manifest.get("sources", [])])
+        files, found = _gather(paths, roots=[Path(s) for s in manifest.get("sources", [])])
         names = {f.name for f in files}
         recorded = manifest.get("sources", [])
         plan = _Plan(
             files=files,
             carried=[d["source"] for d in manifest.get("documents", []) if d["source"] not in names],
             inputs={n: h for n, h in manifest.get("inputs", {}).items() if n not in names},
-            sources=recorded + [str(p.resolve()) for p in paths if not _within(p, recorded)],
-            describe=_describe(files, paths),
+            sources=recorded + [str(p.resolve()) for p in found if not _within(p, recorded)],
+            describe=_describe(files, found),
+            given=_given(paths),
         )
         return _make(out, previous, plan, progress, max_file_bytes, on_progress)
 
@@ -216,6 +222,10 @@ def _gather(items: Sequence[Path | SourceFile], roots: Sequence[Path] = ()) -> t
     return sorted(files + given, key=lambda f: f.name), paths
 
 
+def _given(items: Sequence[Path | SourceFile]) -> frozenset[str]:
+    return frozenset(i.name for i in items if isinstance(i, SourceFile))
+
+
 def _describe(files: Sequence[SourceFile], paths: Sequence[Path]) -> str:
     return ", ".join([*map(str, paths), *(f.name for f in files if f.metadata)])
 
@@ -262,7 +272,7 @@ def _make(
     inputs = dict(plan.inputs)
     with _Bar(on_progress, "Reading", total=len(plan.files), unit="doc", disable=not progress or not plan.files) as bar:
         for file in plan.files:
-            part = _read(file, previous, inputs, report, max_bytes, now)
+            part = _read(file, previous, inputs, report, max_bytes, now, plan.given)
             if part is not None:
                 parts.append(part)
             bar.set_postfix(read=report.read, unchanged=len(parts) - carried - report.read, skipped=len(report.skipped))
@@ -289,14 +299,21 @@ def _make(
 
 
 def _read(
-    file: SourceFile, previous: _Previous, inputs: dict[str, str], report: BuildReport, max_bytes: int, now: str
+    file: SourceFile,
+    previous: _Previous,
+    inputs: dict[str, str],
+    report: BuildReport,
+    max_bytes: int,
+    now: str,
+    given: frozenset[str] = frozenset(),
 ) -> _Part | None:
     """One file's part: carried over unread if its content is unchanged, else read and split."""
     try:
         digest = file_hash(file.path)
     except OSError as exc:
         return _skip(file, f"cannot be read ({exc.strerror})", report)
-    inputs[file.name] = digest
+    if file.name not in given:
+        inputs[file.name] = digest
     if previous.reusable and _digest(previous, file.name) == digest:
         return _reuse(previous, file.name)
     try:
