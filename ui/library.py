@@ -1,0 +1,302 @@
+"""The Library: admins add, replace and remove documents in the browser or through the API.
+
+`mount_library(app, index_path)` adds to a FastAPI app (the chat's own server):
+
+- `GET /library`: the page (plain HTML and JavaScript): the admin enters the token once, then
+  uploads files (several at once, or dropped on the page), adds web addresses, sees every
+  document and replaces or removes it, each change a job with a progress bar;
+- `GET /api/v1/library`: the documents and recent jobs, for the page;
+- `POST /api/v1/documents` (multipart field `files`, with `replace` naming the document a single
+  file replaces; or JSON `{"urls": [...]}`) -> 202 `{"job", "refused"}`;
+- `DELETE /api/v1/documents/{source}` -> 202 `{"job"}`;
+- `GET /api/v1/jobs/{job}` -> `{"state", "progress", "stage", "warnings", "error", ...}`.
+
+All but the page need `Authorization: Bearer <QA_ADMIN_TOKEN>`: 401 without it, 403 with a
+wrong one, and nothing changes; with no token configured every Library route answers 404.
+Errors are `{"error": "..."}`. Changes run one at a time (`ui.jobs`) through the index
+package's `add`/`remove`/`fetch`, which publish a new index atomically: the chat answers from
+the current index until then. Uploaded files are checked (`ui.uploads`) before they are
+written, staged, and kept in the upload folder once indexed, so a later rebuild still has them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.datastructures import UploadFile
+
+from index.build import add, remove
+from index.fetch import FetchError, fetch_all, is_url
+from qa import store
+from qa.config import SETTINGS
+from qa.errors import BuildError
+from qa.sources import SourceFile
+from ui.jobs import Job, JobQueue, Report
+from ui.uploads import Limits, Refused, check, clean_name
+
+PAGE = Path(__file__).with_name("library.html")
+_MAX_URLS = 50
+_MAX_FILES = 50
+_INCOMING = ".incoming"  # staging folder inside the upload folder (hidden: never indexed by a build of it)
+
+
+def mount_library(
+    app: FastAPI,
+    index_path: Path,
+    *,
+    admin_token: str | None = None,
+    upload_dir: Path | None = None,
+    limits: Limits | None = None,
+    jobs: JobQueue | None = None,
+) -> None:
+    """Add the Library's page and admin API to `app`, changing the index at `index_path`.
+
+    Defaults come from qa/config.py: QA_ADMIN_TOKEN, QA_UPLOAD_DIR, QA_MAX_FILE_BYTES,
+    QA_UPLOAD_MAX_REQUEST_BYTES, QA_DOCX_MAX_UNZIPPED_BYTES.
+    """
+    library = _Library(
+        index_path=Path(index_path),
+        token=SETTINGS.admin_token if admin_token is None else admin_token,
+        upload_dir=Path(upload_dir or SETTINGS.upload_dir),
+        limits=limits
+        or Limits(SETTINGS.max_file_bytes, SETTINGS.upload_max_request_bytes, SETTINGS.docx_max_unzipped_bytes),
+        jobs=jobs or JobQueue(),
+    )
+    before = list(app.router.routes)
+    app.add_api_route("/library", library.page, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/api/v1/library", library.listing, methods=["GET"], tags=["library"])
+    app.add_api_route("/api/v1/documents", library.post_documents, methods=["POST"], status_code=202, tags=["library"])
+    app.add_api_route(
+        "/api/v1/documents/{source:path}",
+        library.delete_document,
+        methods=["DELETE"],
+        status_code=202,
+        tags=["library"],
+    )
+    app.add_api_route("/api/v1/jobs/{job}", library.job, methods=["GET"], tags=["library"])
+    # First in line, so a catch-all mounted earlier (the Gradio chat at "/") does not shadow them.
+    added = [r for r in app.router.routes if r not in before]
+    app.router.routes[:] = added + before
+
+
+def error(status: int, message: str, **extra: Any) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
+
+
+class _Library:
+    def __init__(self, index_path: Path, token: str, upload_dir: Path, limits: Limits, jobs: JobQueue) -> None:
+        self.index_path, self.token, self.upload_dir, self.limits, self.jobs = (
+            index_path,
+            token,
+            upload_dir,
+            limits,
+            jobs,
+        )
+
+    # --- access -------------------------------------------------------------------------------
+
+    def _refuse(self, request: Request) -> JSONResponse | None:
+        """The error response for a request that is not an admin's, or None for an admin's."""
+        if not self.token:
+            return error(404, "the Library is off: set QA_ADMIN_TOKEN on the server to turn it on")
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            return error(401, "the Library needs the admin token: send 'Authorization: Bearer <QA_ADMIN_TOKEN>'")
+        if not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+            return error(403, "wrong admin token")
+        return None
+
+    # --- routes -------------------------------------------------------------------------------
+
+    async def page(self) -> Response:
+        if not self.token:
+            return HTMLResponse(
+                "<!doctype html><title>Library</title><p>The Library is off: the server has no QA_ADMIN_TOKEN.</p>",
+                status_code=404,
+            )
+        return HTMLResponse(PAGE.read_text(encoding="utf-8"), headers={"Cache-Control": "no-store"})
+
+    async def listing(self, request: Request) -> Response:
+        if refused := self._refuse(request):
+            return refused
+        manifest = store.read_manifest(self.index_path) or {"documents": []}
+        return JSONResponse(
+            {
+                "documents": [self._document(d) for d in manifest["documents"]],
+                "built_at": manifest.get("built_at"),
+                "limits": {"file_bytes": self.limits.file_bytes, "request_bytes": self.limits.request_bytes},
+                "jobs": [j.to_json() for j in self.jobs.recent()[:20]],
+            }
+        )
+
+    async def job(self, request: Request, job: str) -> Response:
+        if refused := self._refuse(request):
+            return refused
+        found = self.jobs.get(job)
+        return JSONResponse(found.to_json()) if found else error(404, f"no job {job!r} (jobs are kept in memory)")
+
+    async def post_documents(self, request: Request) -> Response:
+        if refused := self._refuse(request):
+            return refused
+        kind = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if kind == "application/json":
+            return await self._add_urls(request)
+        if kind == "multipart/form-data":
+            return await self._add_files(request)
+        return error(415, 'send multipart/form-data with files in the field "files", or JSON {"urls": [...]}')
+
+    async def delete_document(self, request: Request, source: str) -> Response:
+        if refused := self._refuse(request):
+            return refused
+        names = {d["source"] for d in (store.read_manifest(self.index_path) or {"documents": []})["documents"]}
+        if source not in names:
+            return error(404, f"{source!r} is not in the index")
+
+        def work(report: Report) -> list[str]:
+            remove([source], self.index_path, progress=False, on_progress=report)
+            kept = self._kept(source)
+            if kept is not None:
+                kept.unlink(missing_ok=True)  # else a rebuild of the upload folder would bring it back
+            return []
+
+        return self._accepted(self.jobs.submit(f"Remove {source}", work))
+
+    # --- adding -------------------------------------------------------------------------------
+
+    async def _add_urls(self, request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return error(400, "the body is not valid JSON")
+        urls = body.get("urls") if isinstance(body, dict) else None
+        if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and u.strip() for u in urls):
+            return error(400, 'send {"urls": ["https://...", ...]}: a list of web addresses')
+        urls = list(dict.fromkeys(u.strip() for u in urls))
+        if len(urls) > _MAX_URLS:
+            return error(413, f"{len(urls)} addresses: at most {_MAX_URLS} at once")
+        bad = [u for u in urls if not is_url(u) or not u.lower().startswith(("http://", "https://"))]
+        if bad:
+            return error(400, f"only http and https addresses can be added: {', '.join(bad)}")
+
+        def work(report: Report) -> list[str]:
+            with tempfile.TemporaryDirectory(prefix="qa-fetch-") as folder:
+                files, failed = fetch_all(urls, Path(folder), report)
+                warnings = [f"{url}: {reason}" for url, reason in failed.items()]
+                if not files:
+                    raise FetchError("; ".join(warnings) + "; the index is unchanged")
+                result = add(files, self.index_path, progress=False, on_progress=report)
+            return warnings + [f"{name}: {reason}" for name, reason in result.skipped.items()]
+
+        return self._accepted(self.jobs.submit(f"Add {', '.join(urls)}", work))
+
+    async def _add_files(self, request: Request) -> Response:
+        declared = request.headers.get("Content-Length", "")
+        if not declared.isdigit():
+            return error(411, "send the upload with a Content-Length")
+        if int(declared) > self.limits.request_bytes:
+            return error(
+                413,
+                f"the upload is {int(declared):,} bytes, over the {self.limits.request_bytes:,}-byte limit per request",
+            )
+        form = await request.form(max_files=_MAX_FILES, max_fields=10)
+        try:
+            uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+            replace = form.get("replace")
+            if not uploads:
+                return error(400, 'no files: send them in the multipart field "files"')
+            if isinstance(replace, str) and replace and len(uploads) != 1:
+                return error(400, "replace takes exactly one file")
+            accepted, refused = await self._check(uploads, replace if isinstance(replace, str) else "")
+        finally:
+            await form.close()
+        if not accepted:
+            reasons = "; ".join(f"{r['name']}: {r['reason']}" for r in refused)
+            return error(400, f"no file can be used ({reasons}); the index is unchanged", refused=refused)
+        staging = self._stage(accepted)
+        files = [SourceFile(staging / stored, cited) for cited, stored, _ in accepted]
+        warnings = [f"{r['name']}: {r['reason']}" for r in refused]
+
+        def work(report: Report) -> list[str]:
+            try:
+                result = add(files, self.index_path, progress=False, on_progress=report)
+                for file in files:
+                    if str(file.path) not in result.skipped:
+                        self.upload_dir.mkdir(parents=True, exist_ok=True)
+                        file.path.replace(self.upload_dir / file.path.name)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            return [f"{Path(path).name}: {reason}" for path, reason in result.skipped.items()]
+
+        names = ", ".join(cited for cited, _, _ in accepted)
+        verb = "Replace" if replace else "Add"
+        return self._accepted(self.jobs.submit(f"{verb} {names}", work, warnings), refused=refused)
+
+    async def _check(
+        self, uploads: list[UploadFile], replace: str
+    ) -> tuple[list[tuple[str, str, bytes]], list[dict[str, str]]]:
+        """(cited name, stored name, bytes) of each usable upload, and {name, reason} of the others."""
+        accepted: list[tuple[str, str, bytes]] = []
+        refused: list[dict[str, str]] = []
+        for upload in uploads:
+            raw = upload.filename or ""
+            data = await upload.read(self.limits.file_bytes + 1)
+            try:
+                if replace:
+                    # The replacement takes the document's name; its content must suit that name.
+                    stored = check(Path(replace).name, data, self.limits, upload.size)
+                    cited = replace
+                else:
+                    stored = cited = check(raw, data, self.limits, upload.size)
+                if any(stored == s for _, s, _ in accepted):
+                    raise Refused("another file in this upload has the same name")
+            except Refused as exc:
+                refused.append({"name": raw, "reason": str(exc)})
+                continue
+            accepted.append((cited, stored, data))
+        return accepted, refused
+
+    def _stage(self, accepted: list[tuple[str, str, bytes]]) -> Path:
+        """Write the accepted uploads into a fresh staging folder inside the upload folder."""
+        incoming = self.upload_dir / _INCOMING
+        incoming.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=incoming)).resolve()
+        for _, stored, data in accepted:
+            target = (staging / stored).resolve()
+            if target.parent != staging:  # clean_name forbids it; a second guard costs nothing
+                raise BuildError(f"refusing to write {stored!r} outside the upload folder")
+            target.write_bytes(data)
+        return staging
+
+    def _kept(self, source: str) -> Path | None:
+        """The kept upload of the document `source`, if it came from the upload folder."""
+        try:
+            name = clean_name(Path(source).name)
+        except Refused:
+            return None
+        path = self.upload_dir / name
+        return path if path.is_file() else None
+
+    def _document(self, entry: dict[str, Any]) -> dict[str, Any]:
+        metadata = entry.get("metadata", {})
+        return {
+            "source": entry["source"],
+            "title": entry.get("title") or entry["source"],
+            "author": metadata.get("author", ""),
+            "date": metadata.get("date", ""),
+            "url": metadata.get("url", ""),
+            "publisher": metadata.get("publisher", ""),
+            "passages": entry.get("passages", 0),
+            "added": entry.get("indexed_at", ""),
+            "uploaded": self._kept(entry["source"]) is not None,
+        }
+
+    @staticmethod
+    def _accepted(job: Job, **extra: Any) -> JSONResponse:
+        return JSONResponse({"job": job.id, **extra}, status_code=202)
