@@ -40,11 +40,12 @@ def serve_app(app: FastAPI) -> Iterator[str]:
 def make_docx_bomb(path: Path, inflated: int) -> Path:
     """A real .docx with one more part of `inflated` zero bytes (a few kB once deflated)."""
     make_docx(path)
-    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("word/media/padding.bin", "w", force_zip64=True) as part:
-            block = bytes(1 << 20)
-            for _ in range(inflated >> 20):
-                part.write(block)
+    with (
+        zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("word/media/padding.bin", "w", force_zip64=True) as part,
+    ):
+        for _ in range(inflated >> 20):
+            part.write(bytes(1 << 20))
     return path
 
 

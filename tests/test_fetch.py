@@ -5,7 +5,6 @@ one line with the index left as it was; `index refresh` re-embeds only what chan
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
@@ -23,7 +22,9 @@ NOTE = "# Rotas\n\nThe rota is agreed four weeks ahead with every member of the 
 @pytest.fixture
 def fast_limits(monkeypatch):
     """A 1-second fetch deadline, a 200 kB cap and 3 redirects, so the failures come quickly."""
-    limits = dataclasses.replace(index.fetch.SETTINGS, fetch_timeout=1.0, fetch_max_bytes=200_000, fetch_max_redirects=3)
+    limits = dataclasses.replace(
+        index.fetch.SETTINGS, fetch_timeout=1.0, fetch_max_bytes=200_000, fetch_max_redirects=3
+    )
     monkeypatch.setattr(index.fetch, "SETTINGS", limits)
 
 

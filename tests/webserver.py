@@ -82,7 +82,8 @@ ARTICLE_PAGE = """<!DOCTYPE html>
 <a href="#main">Skip to main content</a>
 <nav aria-label="Main"><ul>
 <li><a href="/topics">Browse our topics</a></li><li><a href="/events">Upcoming events and webinars</a></li>
-<li><a href="/newsletter">Sign up to our weekly newsletter</a></li><li><a href="/donate">Support our charity work</a></li>
+<li><a href="/newsletter">Sign up to our weekly newsletter</a></li>
+<li><a href="/donate">Support our charity work</a></li>
 </ul></nav>
 <nav aria-label="Breadcrumb"><a href="/">Home</a> &gt; <a href="/insight">Insight and analysis</a></nav>
 </header>
