@@ -150,8 +150,13 @@ def test_a_file_replaced_and_a_web_page_added_then_removed(library, index_copy, 
     encoded = urllib.parse.quote(f"{site.url}/huddles", safe="")
     response = library.delete(f"/api/v1/documents/{encoded}", headers=ADMIN)
     assert response.status_code == 202 and wait(library, response.json()["job"])["state"] == DONE
-    response = library.delete("/api/v1/documents/rotas.md", headers=ADMIN)
-    assert wait(library, response.json()["job"])["state"] == DONE
+    with store.build_lock(index_copy):  # another process building the same index: the job waits its turn
+        job = library.delete("/api/v1/documents/rotas.md", headers=ADMIN).json()["job"]
+        deadline = time.monotonic() + 20
+        while "Waiting for another build" not in library.get(f"/api/v1/jobs/{job}", headers=ADMIN).json()["stage"]:
+            assert time.monotonic() < deadline, "the job did not wait for the build lock"
+            time.sleep(0.1)
+    assert wait(library, job)["state"] == DONE
     assert sources(library) == {"michael-west-collective-leadership-for-culture-change.txt", f"{site.url}/report"}
     assert not (tmp_path / "uploads" / "rotas.md").exists()
     missing = library.delete("/api/v1/documents/rotas.md", headers=ADMIN)

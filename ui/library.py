@@ -24,6 +24,8 @@ from __future__ import annotations
 import hmac
 import shutil
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +33,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import UploadFile
 
-from index.build import add, remove
+from index.build import BuildReport, add, remove
 from index.fetch import FetchError, fetch_all, is_url
 from qa import store
 from qa.config import SETTINGS
-from qa.errors import BuildError
+from qa.errors import BuildError, IndexBusyError
 from qa.sources import SourceFile
 from ui.jobs import Job, JobQueue, Report
 from ui.uploads import Limits, Refused, check, clean_name
@@ -44,6 +46,9 @@ PAGE = Path(__file__).with_name("library.html")
 _MAX_URLS = 50
 _MAX_FILES = 50
 _INCOMING = ".incoming"  # staging folder inside the upload folder (hidden: never indexed by a build of it)
+_STALE_STAGING_SECONDS = 24 * 3600
+# Another process (a CLI build, another server worker) may hold the index's build lock: wait for it.
+_BUSY_WAIT_SECONDS = 30 * 60
 
 
 def mount_library(
@@ -68,6 +73,7 @@ def mount_library(
         or Limits(SETTINGS.max_file_bytes, SETTINGS.upload_max_request_bytes, SETTINGS.docx_max_unzipped_bytes),
         jobs=jobs or JobQueue(),
     )
+    library.clear_stale_staging()
     before = list(app.router.routes)
     app.add_api_route("/library", library.page, methods=["GET"], include_in_schema=False)
     app.add_api_route("/api/v1/library", library.listing, methods=["GET"], tags=["library"])
@@ -99,6 +105,14 @@ class _Library:
             limits,
             jobs,
         )
+
+    def clear_stale_staging(self) -> None:
+        """Remove staging folders left by a server that stopped mid-job (old enough to be no one's)."""
+        incoming = self.upload_dir / _INCOMING
+        if incoming.is_dir():
+            for folder in incoming.iterdir():
+                if time.time() - folder.stat().st_mtime > _STALE_STAGING_SECONDS:
+                    shutil.rmtree(folder, ignore_errors=True)
 
     # --- access -------------------------------------------------------------------------------
 
@@ -160,7 +174,7 @@ class _Library:
             return error(404, f"{source!r} is not in the index")
 
         def work(report: Report) -> list[str]:
-            remove([source], self.index_path, progress=False, on_progress=report)
+            _when_free(report, lambda: remove([source], self.index_path, progress=False, on_progress=report))
             kept = self._kept(source)
             if kept is not None:
                 kept.unlink(missing_ok=True)  # else a rebuild of the upload folder would bring it back
@@ -191,7 +205,7 @@ class _Library:
                 warnings = [f"{url}: {reason}" for url, reason in failed.items()]
                 if not files:
                     raise FetchError("; ".join(warnings) + "; the index is unchanged")
-                result = add(files, self.index_path, progress=False, on_progress=report)
+                result = _when_free(report, lambda: add(files, self.index_path, progress=False, on_progress=report))
             return warnings + [f"{name}: {reason}" for name, reason in result.skipped.items()]
 
         return self._accepted(self.jobs.submit(f"Add {', '.join(urls)}", work))
@@ -225,7 +239,7 @@ class _Library:
 
         def work(report: Report) -> list[str]:
             try:
-                result = add(files, self.index_path, progress=False, on_progress=report)
+                result = _when_free(report, lambda: add(files, self.index_path, progress=False, on_progress=report))
                 for file in files:
                     if str(file.path) not in result.skipped:
                         self.upload_dir.mkdir(parents=True, exist_ok=True)
@@ -300,3 +314,16 @@ class _Library:
     @staticmethod
     def _accepted(job: Job, **extra: Any) -> JSONResponse:
         return JSONResponse({"job": job.id, **extra}, status_code=202)
+
+
+def _when_free(report: Report, change: Callable[[], BuildReport]) -> BuildReport:
+    """Run `change`, waiting while another process holds the index's build lock."""
+    deadline = time.monotonic() + _BUSY_WAIT_SECONDS
+    while True:
+        try:
+            return change()
+        except IndexBusyError:
+            if time.monotonic() > deadline:
+                raise
+            report("Waiting for another build of the index", 0, 0)
+            time.sleep(1)
