@@ -56,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             print(_listing(args.out))
             return 0
         if args.command == "refresh":
-            print(_refreshed(refresh(args.out, progress=not args.quiet), args.out))
+            refreshed = refresh(args.out, progress=not args.quiet)
+            for url, reason in refreshed.failed.items():
+                print(f"warning: kept {url} as indexed: {reason}", file=sys.stderr)
+            print(_refreshed(refreshed, args.out))
             return 0
         with tempfile.TemporaryDirectory(prefix="qa-fetch-") as folder:
             if args.command == "build":
@@ -100,15 +103,10 @@ def _sources(items: Sequence[str], folder: Path) -> list:
 
 
 def _refreshed(report: RefreshReport, out: Path) -> str:
-    lines = [f"warning: kept {url} as indexed: {reason}" for url, reason in report.failed.items()]
     if report.build is None:
-        lines.append(f"checked {report.checked} web documents: none changed; {out} is unchanged")
-    else:
-        lines.append(
-            f"checked {report.checked} web documents, {len(report.changed)} changed: {', '.join(report.changed)}"
-        )
-        lines.append(_summary(report.build, out))
-    return "\n".join(lines)
+        return f"checked {report.checked} web documents: none changed; {out} is unchanged"
+    changed = f"checked {report.checked} web documents, {len(report.changed)} changed: {', '.join(report.changed)}"
+    return f"{changed}\n{_summary(report.build, out)}"
 
 
 def _summary(report: BuildReport, out: Path) -> str:

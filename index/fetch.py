@@ -33,7 +33,7 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _PDF_TYPES = ("application/pdf", "application/x-pdf")
 _LOOSE_TYPES = ("application/octet-stream", "binary/octet-stream", "")  # a PDF download is often so labelled
 _CHUNK = 64 * 1024
-_USER_AGENT = "collective-leadership-qa/1 (+https://github.com/; index fetch)"
+_USER_AGENT = "collective-leadership-qa/0.1 (document indexer)"
 # "http:", "https:", "file:", "ftp:" ... but not a Windows drive ("C:") or a plain relative path.
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 

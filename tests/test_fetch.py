@@ -129,7 +129,7 @@ def test_refresh_re_embeds_only_the_pages_that_changed(tmp_path, capsys):
         code, stdout, stderr = cli(capsys, "refresh", "--out", str(out))
     assert code == 0, stderr
     assert f"checked 3 web documents, 1 changed: {site.url}/b" in stdout
-    assert f"kept {site.url}/c as indexed: the server answered HTTP 500" in stdout
+    assert f"warning: kept {site.url}/c as indexed: the server answered HTTP 500" in stderr
     assert "1 documents read" in stdout
     after = {d["source"]: d for d in store.load(out).manifest["documents"]}
     assert after[f"{site.url}/a"]["sha256"] == indexed[f"{site.url}/a"]["sha256"]
