@@ -18,7 +18,7 @@ from qa import store
 from tests.libraryserver import TOKEN, make_docx_bomb, serve_app
 from tests.test_formats import make_pdf
 from tests.webserver import ARTICLE_PAGE, Route, serve
-from ui.jobs import DONE, FAILED, QUEUED, RUNNING, JobQueue
+from ui.jobs import DONE, FAILED, QUEUED, RUNNING, JobQueue, Outcome
 from ui.library import mount_library
 from ui.uploads import Limits
 
@@ -138,7 +138,14 @@ def test_a_file_replaced_and_a_web_page_added_then_removed(library, index_copy, 
         response = library.post("/api/v1/documents", json={"urls": urls}, headers=ADMIN)
         assert response.status_code == 202
         job = wait(library, response.json()["job"])
-    assert job["state"] == DONE and job["warnings"] == [f"{site.url}/gone: the server answered HTTP 404 Not Found"]
+        assert job["state"] == DONE and job["warnings"] == [f"{site.url}/gone: the server answered HTTP 404 Not Found"]
+        assert job["summary"].startswith("4 documents")
+        routes["/report"] = Route(status=503)
+        response = library.post("/api/v1/refresh", headers=ADMIN)
+        refreshed = wait(library, response.json()["job"])
+    assert refreshed["summary"] == "checked 2 web documents: none changed", refreshed
+    unavailable = "the server answered HTTP 503 Service Unavailable; kept as indexed"
+    assert refreshed["warnings"] == [f"{site.url}/report: {unavailable}"]
     listing = {d["source"]: d for d in library.get("/api/v1/library", headers=ADMIN).json()["documents"]}
     page = listing[f"{site.url}/huddles"]
     assert page["url"] == f"{site.url}/huddles" and page["publisher"] == "Care Journal" and page["passages"] > 0
@@ -172,7 +179,7 @@ def test_jobs_run_one_at_a_time_in_order_and_report_progress_and_failure():
         order.append("first")
         report("Embedding", 5, 10)
         release.wait(30)
-        return ["a.txt: empty file"]
+        return Outcome("1 documents, 3 passages", ["a.txt: empty file"])
 
     def second(report):
         order.append("second")
@@ -195,6 +202,7 @@ def test_jobs_run_one_at_a_time_in_order_and_report_progress_and_failure():
         time.sleep(0.01)
     assert order == ["first", "second"]
     assert first.to_json()["state"] == DONE and first.to_json()["warnings"] == ["a.txt: empty file"]
+    assert first.to_json()["summary"] == "1 documents, 3 passages" and first.to_json()["progress"] == 1.0
     assert queued.to_json()["state"] == FAILED and "no usable document" in queued.to_json()["error"]
     assert third.state == FAILED and third.error == "internal error (RuntimeError); the index is unchanged"
     assert [j.id for j in jobs.recent()] == [third.id, queued.id, first.id]

@@ -16,6 +16,7 @@ import qa
 from tests.libraryserver import TOKEN, make_docx_bomb, serve_app
 from tests.test_browser import ANSWER_MS, ask, browser, shoot  # noqa: F401 - `browser` is a fixture
 from tests.test_formats import HTML_PAGE, make_docx, make_pdf
+from tests.webserver import ARTICLE_PAGE, Route, serve
 from ui.app import OUTER_CSS, STYLE, build_app, theme
 from ui.library import mount_library
 from ui.uploads import Limits
@@ -104,6 +105,15 @@ def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, 
         assert "Amy Lee" in page.locator('#documents tr[data-source="ward-rounds.docx"]').inner_text()
         shoot(page, "library-after-upload")
 
+        # A web page added by its address: listed with its link, and the chat's citation links to it.
+        with serve({"/insight/huddles": Route(ARTICLE_PAGE.encode())}) as web:
+            page.fill("#urls", f"{web.url}/insight/huddles")
+            with page.expect_response(lambda r: r.url.endswith("/api/v1/documents")) as sent:
+                page.click("#url-form button")
+            page.wait_for_selector(f'.job[data-job="{sent.value.json()["job"]}"][data-state="done"]', timeout=ANSWER_MS)
+        link = page.locator(f'#documents tr[data-source="{web.url}/insight/huddles"] a')
+        assert link.get_attribute("href") == f"{web.url}/insight/huddles" and page.locator("#refresh-web").is_visible()
+
         # Unusable files are named with the reason; nothing is lost.
         make_docx_bomb(files / "bomb.docx", inflated=20 << 20)
         (files / "huge.txt").write_bytes(b"Far too long. " * 20_000)
@@ -123,6 +133,12 @@ def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, 
         reply = ask(page, QUESTION)
         assert "Bring the latest blood results to the bedside" in reply.locator(".qa-answer").inner_text()
         assert "Ward rounds guide" in reply.locator(".qa-cite-head").first.inner_text()
+        reply = ask(page, "On the wards studied, how long did safety huddles last on average?")
+        assert "seven minutes on average" in reply.locator(".qa-answer").inner_text()
+        cited = reply.locator(".qa-cite-head").first
+        assert cited.locator("cite a").get_attribute("href") == f"{web.url}/insight/huddles"
+        assert "Safety huddles on every ward" in cited.inner_text()
+        shoot(page, "library-chat-web-citation")
         assert errors == []
     finally:
         context.close()

@@ -30,7 +30,15 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 _STAGES = {"Fetching": (0.0, 0.15), "Reading": (0.15, 0.15), "Embedding": (0.3, 0.65), "Saving": (0.95, 0.05)}
 
 Report = Callable[[str, int, int], None]  # (stage, done, total)
-Work = Callable[[Report], list[str]]  # does the job; returns warnings
+Work = Callable[[Report], "Outcome"]  # does the job
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a job ended: one line for people ("indexed 4 documents ..."), and what was skipped and why."""
+
+    summary: str
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -44,6 +52,7 @@ class Job:
     progress: float = 0.0
     warnings: list[str] = field(default_factory=list)
     error: str = ""
+    summary: str = ""
     created_at: float = field(default_factory=time.time)
     finished_at: float | None = None
 
@@ -56,6 +65,7 @@ class Job:
             "progress": round(self.progress, 3),
             "warnings": list(self.warnings),
             "error": self.error or None,
+            "summary": self.summary,
             "created_at": _iso(self.created_at),
             "finished_at": _iso(self.finished_at) if self.finished_at else None,
         }
@@ -107,7 +117,9 @@ class JobQueue:
             job, work = self._pending.get()
             job.state = RUNNING
             try:
-                job.warnings += work(partial(_advance, job))
+                outcome = work(partial(_advance, job))
+                job.summary = outcome.summary
+                job.warnings += outcome.warnings
                 job.progress, job.stage, job.state = 1.0, "Done", DONE
             except QAError as exc:
                 job.error, job.state = str(exc), FAILED

@@ -9,7 +9,8 @@
 - `POST /api/v1/documents` (multipart field `files`, with `replace` naming the document a single
   file replaces; or JSON `{"urls": [...]}`) -> 202 `{"job", "refused"}`;
 - `DELETE /api/v1/documents/{source}` -> 202 `{"job"}`;
-- `GET /api/v1/jobs/{job}` -> `{"state", "progress", "stage", "warnings", "error", ...}`.
+- `GET /api/v1/jobs/{job}` -> `{"state", "progress", "stage", "warnings", "error", "summary", ...}`;
+- `POST /api/v1/refresh` -> 202 `{"job"}`: fetch every web document again, re-embed the changed.
 
 All but the page need `Authorization: Bearer <QA_ADMIN_TOKEN>`: 401 without it, 403 with a
 wrong one, and nothing changes; with no token configured every Library route answers 404.
@@ -35,11 +36,12 @@ from starlette.datastructures import UploadFile
 
 from index.build import BuildReport, add, remove
 from index.fetch import FetchError, fetch_all, is_url
+from index.refresh import refresh
 from qa import store
 from qa.config import SETTINGS
 from qa.errors import BuildError, IndexBusyError
 from qa.sources import SourceFile
-from ui.jobs import Job, JobQueue, Report
+from ui.jobs import Job, JobQueue, Outcome, Report
 from ui.uploads import Limits, Refused, check, clean_name
 
 PAGE = Path(__file__).with_name("library.html")
@@ -86,6 +88,7 @@ def mount_library(
         tags=["library"],
     )
     app.add_api_route("/api/v1/jobs/{job}", library.job, methods=["GET"], tags=["library"])
+    app.add_api_route("/api/v1/refresh", library.refresh_web, methods=["POST"], status_code=202, tags=["library"])
     # First in line, so a catch-all mounted earlier (the Gradio chat at "/") does not shadow them.
     added = [r for r in app.router.routes if r not in before]
     app.router.routes[:] = added + before
@@ -173,14 +176,31 @@ class _Library:
         if source not in names:
             return error(404, f"{source!r} is not in the index")
 
-        def work(report: Report) -> list[str]:
-            _when_free(report, lambda: remove([source], self.index_path, progress=False, on_progress=report))
+        def work(report: Report) -> Outcome:
+            result = _when_free(report, lambda: remove([source], self.index_path, progress=False, on_progress=report))
             kept = self._kept(source)
             if kept is not None:
                 kept.unlink(missing_ok=True)  # else a rebuild of the upload folder would bring it back
-            return []
+            return Outcome(f"removed {source}; {_summary(result)}")
 
         return self._accepted(self.jobs.submit(f"Remove {source}", work))
+
+    async def refresh_web(self, request: Request) -> Response:
+        """Fetch every web document again; re-embed those whose content changed."""
+        if refused := self._refuse(request):
+            return refused
+        if not _web_documents(self.index_path):
+            return error(400, "the index has no web documents to fetch again")
+
+        def work(report: Report) -> Outcome:
+            result = _when_free(report, lambda: refresh(self.index_path, progress=False, on_progress=report))
+            warnings = [f"{url}: {reason}; kept as indexed" for url, reason in result.failed.items()]
+            if result.build is None:
+                return Outcome(f"checked {result.checked} web documents: none changed", warnings)
+            changed = f"{len(result.changed)} of {result.checked} web documents changed"
+            return Outcome(f"{changed}; {_summary(result.build)}", warnings)
+
+        return self._accepted(self.jobs.submit("Fetch the web documents again", work))
 
     # --- adding -------------------------------------------------------------------------------
 
@@ -199,14 +219,14 @@ class _Library:
         if bad:
             return error(400, f"only http and https addresses can be added: {', '.join(bad)}")
 
-        def work(report: Report) -> list[str]:
+        def work(report: Report) -> Outcome:
             with tempfile.TemporaryDirectory(prefix="qa-fetch-") as folder:
                 files, failed = fetch_all(urls, Path(folder), report)
                 warnings = [f"{url}: {reason}" for url, reason in failed.items()]
                 if not files:
                     raise FetchError("; ".join(warnings) + "; the index is unchanged")
                 result = _when_free(report, lambda: add(files, self.index_path, progress=False, on_progress=report))
-            return warnings + [f"{name}: {reason}" for name, reason in result.skipped.items()]
+            return Outcome(_summary(result), warnings + _skipped(result, files))
 
         return self._accepted(self.jobs.submit(f"Add {', '.join(urls)}", work))
 
@@ -237,7 +257,7 @@ class _Library:
         files = [SourceFile(staging / stored, cited) for cited, stored, _ in accepted]
         warnings = [f"{r['name']}: {r['reason']}" for r in refused]
 
-        def work(report: Report) -> list[str]:
+        def work(report: Report) -> Outcome:
             try:
                 result = _when_free(report, lambda: add(files, self.index_path, progress=False, on_progress=report))
                 for file in files:
@@ -246,7 +266,7 @@ class _Library:
                         file.path.replace(self.upload_dir / file.path.name)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            return [f"{Path(path).name}: {reason}" for path, reason in result.skipped.items()]
+            return Outcome(_summary(result), _skipped(result, files))
 
         names = ", ".join(cited for cited, _, _ in accepted)
         verb = "Replace" if replace else "Add"
@@ -327,3 +347,21 @@ def _when_free(report: Report, change: Callable[[], BuildReport]) -> BuildReport
                 raise
             report("Waiting for another build of the index", 0, 0)
             time.sleep(1)
+
+
+def _summary(report: BuildReport) -> str:
+    return (
+        f"{report.documents} documents, {report.passages} passages "
+        f"({report.read} read, {report.embedded} passages embedded, {report.reused} reused) in {report.seconds:.1f}s"
+    )
+
+
+def _skipped(report: BuildReport, files: list[SourceFile]) -> list[str]:
+    """The files a build skipped, by the names people gave them (not their staging paths)."""
+    names = {str(f.path): f.name for f in files}
+    return [f"{names.get(path, Path(path).name)}: {reason}" for path, reason in report.skipped.items()]
+
+
+def _web_documents(index_path: Path) -> list[str]:
+    manifest = store.read_manifest(index_path) or {"documents": []}
+    return [d["source"] for d in manifest["documents"] if d.get("metadata", {}).get("url")]
