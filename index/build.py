@@ -135,7 +135,7 @@ def build(
             carried=[],
             inputs={},
             sources=[str(p.resolve()) for p in paths],
-            describe=_describe(files, paths),
+            describe=_describe(items),
             given=_given(items),
         )
         return _make(out, previous, plan, progress, max_file_bytes, on_progress)
@@ -171,7 +171,7 @@ def add(
             carried=[d["source"] for d in manifest.get("documents", []) if d["source"] not in names],
             inputs={n: h for n, h in manifest.get("inputs", {}).items() if n not in names},
             sources=recorded + [str(p.resolve()) for p in found if not _within(p, recorded)],
-            describe=_describe(files, found),
+            describe=_describe(paths),
             given=_given(paths),
         )
         return _make(out, previous, plan, progress, max_file_bytes, on_progress)
@@ -226,8 +226,8 @@ def _given(items: Sequence[Path | SourceFile]) -> frozenset[str]:
     return frozenset(i.name for i in items if isinstance(i, SourceFile))
 
 
-def _describe(files: Sequence[SourceFile], paths: Sequence[Path]) -> str:
-    return ", ".join([*map(str, paths), *(f.name for f in files if f.metadata)])
+def _describe(items: Sequence[Path | SourceFile]) -> str:
+    return ", ".join(i.name if isinstance(i, SourceFile) else str(i) for i in items)
 
 
 def _within(path: Path, folders: Sequence[str]) -> bool:

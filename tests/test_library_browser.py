@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 import qa
 from tests.libraryserver import TOKEN, make_docx_bomb, serve_app
-from tests.test_browser import ANSWER_MS, ask, browser, shoot  # noqa: F401 - `browser` is a fixture
+from tests.test_browser import ANSWER_MS, ask, shoot
 from tests.test_formats import HTML_PAGE, make_docx, make_pdf
 from tests.webserver import ARTICLE_PAGE, Route, serve
 from ui.app import OUTER_CSS, STYLE, build_app, theme
@@ -46,7 +46,7 @@ def site(built_index: Path, tmp_path: Path):
         yield url, index_path
 
 
-def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, tmp_path):  # noqa: F811
+def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, tmp_path):
     url, index_path = site
     files = tmp_path / "to-upload"
     files.mkdir()
@@ -122,7 +122,15 @@ def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, 
         messages = page.inner_text("#messages")
         assert "Refused bomb.docx: the .docx would inflate to" in messages
         assert "Refused huge.txt: 280,000 bytes is over the 200,000-byte limit per file" in messages
-        page.set_input_files("#files", [{"name": "../../x.txt", "mimeType": "text/plain", "buffer": b"Out."}])
+        # Dropped on the page, as an admin drags it from their desktop.
+        page.evaluate(
+            """() => {
+                const files = new DataTransfer();
+                files.items.add(new File(["Out."], "../../x.txt", {type: "text/plain"}));
+                document.getElementById("drop").dispatchEvent(
+                    new DragEvent("drop", {dataTransfer: files, bubbles: true, cancelable: true}));
+            }"""
+        )
         page.wait_for_selector("#messages li:nth-child(3)")
         assert "x.txt: the name has a folder part" in page.inner_text("#messages")
         shoot(page, "library-refused")

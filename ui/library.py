@@ -27,6 +27,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -99,15 +100,15 @@ def error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
 
 
+@dataclass
 class _Library:
-    def __init__(self, index_path: Path, token: str, upload_dir: Path, limits: Limits, jobs: JobQueue) -> None:
-        self.index_path, self.token, self.upload_dir, self.limits, self.jobs = (
-            index_path,
-            token,
-            upload_dir,
-            limits,
-            jobs,
-        )
+    """The Library's routes over one index, one upload folder and one job queue."""
+
+    index_path: Path
+    token: str
+    upload_dir: Path
+    limits: Limits
+    jobs: JobQueue
 
     def clear_stale_staging(self) -> None:
         """Remove staging folders left by a server that stopped mid-job (old enough to be no one's)."""
