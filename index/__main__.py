@@ -18,6 +18,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from tqdm import tqdm
+
 from index.build import BuildReport, add, build, remove
 from index.fetch import FetchError, fetch_all, is_url
 from index.refresh import RefreshReport, refresh
@@ -63,10 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         with tempfile.TemporaryDirectory(prefix="qa-fetch-") as folder:
             if args.command == "build":
-                sources = _sources(args.sources, Path(folder))
+                sources = _sources(args.sources, Path(folder), args.quiet)
                 report = build(sources or None, args.out, progress=not args.quiet)
             elif args.command == "add":
-                report = add(_sources(args.paths, Path(folder)), args.out, progress=not args.quiet)
+                report = add(_sources(args.paths, Path(folder), args.quiet), args.out, progress=not args.quiet)
             else:
                 report = remove(args.names, args.out, progress=not args.quiet)
     except FileNotFoundError as exc:
@@ -87,13 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _sources(items: Sequence[str], folder: Path) -> list:
+def _sources(items: Sequence[str], folder: Path, quiet: bool) -> list:
     """Paths as they are, web addresses fetched into `folder`; one line per address that failed.
 
     With nothing left to build from, the fetch errors are the error: one line, index untouched.
     """
     urls = [i for i in items if is_url(i)]
-    files, failed = fetch_all(urls, folder) if urls else ([], {})
+    with tqdm(total=len(urls), desc="Fetching", unit="page", disable=quiet or len(urls) < 2) as bar:
+        files, failed = fetch_all(urls, folder, lambda _stage, done, _total: bar.update(done - bar.n))
     if failed and not files and len(urls) == len(items):
         reasons = "; ".join(f"{url}: {reason}" for url, reason in failed.items())
         raise FetchError(f"{reasons}; the index is unchanged")

@@ -164,6 +164,14 @@ class _Library:
         if refused := self._refuse(request):
             return refused
         kind = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        declared = request.headers.get("Content-Length", "")
+        if not declared.isdigit():  # the size is checked before the body is read, so it must be stated
+            return error(411, "send the request with a Content-Length")
+        if int(declared) > self.limits.request_bytes:
+            return error(
+                413,
+                f"the upload is {int(declared):,} bytes, over the {self.limits.request_bytes:,}-byte limit per request",
+            )
         if kind == "application/json":
             return await self._add_urls(request)
         if kind == "multipart/form-data":
@@ -232,14 +240,6 @@ class _Library:
         return self._accepted(self.jobs.submit(f"Add {', '.join(urls)}", work))
 
     async def _add_files(self, request: Request) -> Response:
-        declared = request.headers.get("Content-Length", "")
-        if not declared.isdigit():
-            return error(411, "send the upload with a Content-Length")
-        if int(declared) > self.limits.request_bytes:
-            return error(
-                413,
-                f"the upload is {int(declared):,} bytes, over the {self.limits.request_bytes:,}-byte limit per request",
-            )
         form = await request.form(max_files=_MAX_FILES, max_fields=10)
         try:
             uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
