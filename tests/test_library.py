@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import threading
@@ -109,7 +110,7 @@ def test_unusable_uploads_are_refused_each_with_its_reason_and_the_rest_is_index
     assert len(job["warnings"]) == 4 and any("bomb.docx" in w for w in job["warnings"])
     assert "rotas.md" in sources(library)
     # Kept for later rebuilds, and nothing was written anywhere else.
-    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == [".incoming", "rotas.md"]
+    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == [".incoming", ".jobs", "rotas.md"]
     assert not list((tmp_path / "uploads" / ".incoming").iterdir())
     assert not any(tmp_path.rglob("x.txt"))
 
@@ -206,3 +207,32 @@ def test_jobs_run_one_at_a_time_in_order_and_report_progress_and_failure():
     assert queued.to_json()["state"] == FAILED and "no usable document" in queued.to_json()["error"]
     assert third.state == FAILED and third.error == "internal error (RuntimeError); the index is unchanged"
     assert [j.id for j in jobs.recent()] == [third.id, queued.id, first.id]
+
+
+def test_every_worker_process_can_report_on_any_job(tmp_path):
+    """Two queues sharing a folder stand for two server workers; a job of a dead process failed."""
+    here, there = JobQueue(folder=tmp_path / "jobs"), JobQueue(folder=tmp_path / "jobs")
+    release = threading.Event()
+
+    def work(report):
+        report("Embedding", 1, 2)
+        release.wait(30)
+        return Outcome("done here")
+
+    job = here.submit("Add a.txt", work)
+    deadline = time.monotonic() + 10
+    while (there.describe(job.id) or {}).get("stage") != "Embedding 1/2":
+        assert time.monotonic() < deadline, there.describe(job.id)
+        time.sleep(0.05)
+    assert there.describe(job.id)["state"] == RUNNING and [j["job"] for j in there.recent_json()] == [job.id]
+    release.set()
+    while (there.describe(job.id) or {}).get("state") != DONE:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert there.describe(job.id)["summary"] == "done here"
+    assert there.describe("../../etc/passwd") is None and there.describe("9-00000000") is None
+
+    orphan = {**there.describe(job.id), "job": "7-0123abcd", "state": RUNNING, "pid": 2**22 + 12345}
+    (tmp_path / "jobs" / "7-0123abcd.json").write_text(json.dumps(orphan))
+    died = there.describe("7-0123abcd")
+    assert died["state"] == FAILED and "the server stopped during this change" in died["error"]

@@ -49,6 +49,7 @@ PAGE = Path(__file__).with_name("library.html")
 _MAX_URLS = 50
 _MAX_FILES = 50
 _INCOMING = ".incoming"  # staging folder inside the upload folder (hidden: never indexed by a build of it)
+_JOBS = ".jobs"
 _STALE_STAGING_SECONDS = 24 * 3600
 # Another process (a CLI build, another server worker) may hold the index's build lock: wait for it.
 _BUSY_WAIT_SECONDS = 30 * 60
@@ -68,13 +69,15 @@ def mount_library(
     Defaults come from qa/config.py: QA_ADMIN_TOKEN, QA_UPLOAD_DIR, QA_MAX_FILE_BYTES,
     QA_UPLOAD_MAX_REQUEST_BYTES, QA_DOCX_MAX_UNZIPPED_BYTES.
     """
+    upload_dir = Path(upload_dir or SETTINGS.upload_dir)
     library = _Library(
         index_path=Path(index_path),
         token=SETTINGS.admin_token if admin_token is None else admin_token,
-        upload_dir=Path(upload_dir or SETTINGS.upload_dir),
+        upload_dir=upload_dir,
         limits=limits
         or Limits(SETTINGS.max_file_bytes, SETTINGS.upload_max_request_bytes, SETTINGS.docx_max_unzipped_bytes),
-        jobs=jobs or JobQueue(),
+        # Job states are kept beside the uploads, so every worker process can report on any job.
+        jobs=jobs or JobQueue(folder=upload_dir / _JOBS),
     )
     library.clear_stale_staging()
     before = list(app.router.routes)
@@ -150,15 +153,15 @@ class _Library:
                 "documents": [self._document(d) for d in manifest["documents"]],
                 "built_at": manifest.get("built_at"),
                 "limits": {"file_bytes": self.limits.file_bytes, "request_bytes": self.limits.request_bytes},
-                "jobs": [j.to_json() for j in self.jobs.recent()[:20]],
+                "jobs": self.jobs.recent_json(20),
             }
         )
 
     async def job(self, request: Request, job: str) -> Response:
         if refused := self._refuse(request):
             return refused
-        found = self.jobs.get(job)
-        return JSONResponse(found.to_json()) if found else error(404, f"no job {job!r} (jobs are kept in memory)")
+        found = self.jobs.describe(job)
+        return JSONResponse(found) if found else error(404, f"no job {job!r}")
 
     async def post_documents(self, request: Request) -> Response:
         if refused := self._refuse(request):
