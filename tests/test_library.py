@@ -129,6 +129,9 @@ def test_a_file_replaced_and_a_web_page_added_then_removed(library, index_copy, 
         "/api/v1/documents", files={"files": ("anything.md", newer)}, data={"replace": "rotas.md"}, headers=ADMIN
     )
     assert wait(library, response.json()["job"])["state"] == DONE
+    upload = {"files": ("a.md", newer)}
+    nothing = library.post("/api/v1/documents", files=upload, data={"replace": "no.md"}, headers=ADMIN)
+    assert nothing.status_code == 404 and "nothing to replace" in nothing.json()["error"]
     assert "six weeks" in qa.Index.load(index_copy).ask("How far ahead is the rota agreed?").text
     assert (tmp_path / "uploads" / "rotas.md").read_bytes() == newer
 

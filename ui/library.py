@@ -184,8 +184,7 @@ class _Library:
     async def delete_document(self, request: Request, source: str) -> Response:
         if refused := self._refuse(request):
             return refused
-        names = {d["source"] for d in (store.read_manifest(self.index_path) or {"documents": []})["documents"]}
-        if source not in names:
+        if source not in self._sources():
             return error(404, f"{source!r} is not in the index")
 
         def work(report: Report) -> Outcome:
@@ -249,9 +248,12 @@ class _Library:
             replace = form.get("replace")
             if not uploads:
                 return error(400, 'no files: send them in the multipart field "files"')
-            if isinstance(replace, str) and replace and len(uploads) != 1:
+            replace = replace if isinstance(replace, str) else ""
+            if replace and len(uploads) != 1:
                 return error(400, "replace takes exactly one file")
-            accepted, refused = await self._check(uploads, replace if isinstance(replace, str) else "")
+            if replace and replace not in self._sources():
+                return error(404, f"{replace!r} is not in the index, so there is nothing to replace")
+            accepted, refused = await self._check(uploads, replace)
         finally:
             await form.close()
         if not accepted:
@@ -311,6 +313,10 @@ class _Library:
                 raise BuildError(f"refusing to write {stored!r} outside the upload folder")
             target.write_bytes(data)
         return staging
+
+    def _sources(self) -> set[str]:
+        """The cited names of the documents in the index now."""
+        return {d["source"] for d in (store.read_manifest(self.index_path) or {"documents": []})["documents"]}
 
     def _kept(self, source: str) -> Path | None:
         """The kept upload of the document `source`, if it came from the upload folder."""
