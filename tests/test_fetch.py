@@ -11,11 +11,16 @@ import pytest
 import index.fetch
 import qa
 from index.__main__ import main
+from index.read import read
 from qa import store
 from qa.sources import fingerprint
 from tests.test_formats import make_pdf
 from tests.webserver import ARTICLE_PAGE, FURNITURE, Route, serve
 
+PRICING = (
+    "<html><head><title>Ward costs</title></head><body><article><h1>Ward costs</h1>"
+    "<p>A bank nurse’s shift costs £312 on average – more at weekends. " * 3 + "</p></article></body></html>"
+)
 NOTE = "# Rotas\n\nThe rota is agreed four weeks ahead with every member of the team.\n"
 
 
@@ -40,6 +45,8 @@ def test_a_web_page_is_indexed_without_its_furniture_and_cited_by_its_address(tm
         "/insight/huddles": Route(ARTICLE_PAGE.encode()),
         "/old-address": Route(status=301, headers={"Location": "/insight/huddles"}),
         "/files/report": Route(pdf, content_type="application/octet-stream"),  # a PDF labelled loosely
+        # Only the header names the character set (the reader would have to guess).
+        "/pricing": Route(PRICING.encode("cp1252"), content_type="text/html; charset=windows-1252"),
     }
     notes = tmp_path / "notes"
     notes.mkdir()
@@ -48,9 +55,9 @@ def test_a_web_page_is_indexed_without_its_furniture_and_cited_by_its_address(tm
     with serve(routes) as site:
         code, stdout, stderr = cli(capsys, "build", str(notes), f"{site.url}/old-address", "--out", str(out))
         assert code == 0, stderr
-        code, stdout, stderr = cli(capsys, "add", f"{site.url}/files/report", "--out", str(out))
+        code, stdout, stderr = cli(capsys, "add", f"{site.url}/files/report", f"{site.url}/pricing", "--out", str(out))
         assert code == 0, stderr
-        assert "indexed 3 documents" in stdout and "1 documents read" in stdout
+        assert "indexed 4 documents" in stdout and "2 documents read" in stdout
 
     # Web pages are not files of the index's folders: the default index's corpus check ignores them.
     assert store.load(out).manifest["inputs"] == fingerprint([notes])
@@ -74,6 +81,7 @@ def test_a_web_page_is_indexed_without_its_furniture_and_cited_by_its_address(tm
     from ui.render import citation_meta
 
     assert f'<a href="{site.url}/insight/huddles"' in citation_meta(cited)
+    assert "A bank nurse’s shift costs £312 on average – more at weekends." in index.ask("What does a shift cost?").text
     report = index.ask("Do falls drop on wards that hold a huddle?")
     assert any(p.source == f"{site.url}/files/report" and p.page for p in report.passages)
 
@@ -137,3 +145,11 @@ def test_refresh_re_embeds_only_the_pages_that_changed(tmp_path, capsys):
     assert after[f"{site.url}/b"]["metadata"]["fetched_at"] >= indexed[f"{site.url}/b"]["metadata"]["fetched_at"]
     texts = {p.source.rsplit("/", 1)[1]: p.text for p in store.load(out).passages if "on average" in p.text}
     assert ("nine" not in texts["b"] and "eleven minutes" in texts["b"]) and "five minutes" in texts["c"]
+
+
+def test_a_page_is_read_in_the_character_set_its_server_declared(tmp_path):
+    # A short KOI8-R page is one the reader's own guess gets wrong: only the header says what it is.
+    text = "Медсестра получает 312 фунтов за смену."
+    data = f"<html><body><article><p>{text}</p></article></body></html>".encode("koi8-r")
+    fetched = index.fetch.Fetched("http://x/a", "http://x/a", "html", data, "2026-01-01T00:00:00Z", charset="koi8-r")
+    assert read(index.fetch.save(fetched, tmp_path), 1_000_000).text == text
