@@ -153,3 +153,15 @@ def test_a_page_is_read_in_the_character_set_its_server_declared(tmp_path):
     data = f"<html><body><article><p>{text}</p></article></body></html>".encode("koi8-r")
     fetched = index.fetch.Fetched("http://x/a", "http://x/a", "html", data, "2026-01-01T00:00:00Z", charset="koi8-r")
     assert read(index.fetch.save(fetched, tmp_path), 1_000_000).text == text
+
+
+def test_a_citation_links_only_to_web_addresses_and_escapes_them():
+    from ui.render import citation_meta
+
+    passage = qa.Passage(text="x", source="a.html", title="Huddles <b>", start=0, end=1)
+    scripted = dataclasses.replace(passage, metadata={"url": "javascript:alert(1)"})
+    assert "<a " not in citation_meta(scripted) and "Huddles &lt;b&gt;" in citation_meta(scripted)
+    web = dataclasses.replace(passage, metadata={"url": 'https://e.org/p?a="b"&c'})
+    assert '<a href="https://e.org/p?a=&quot;b&quot;&amp;c" target="_blank" rel="noopener noreferrer">' in (
+        citation_meta(web)
+    )
