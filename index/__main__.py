@@ -1,7 +1,8 @@
 """Build and change an index from the command line.
 
-    python -m index build [SOURCE ...] [--out DIR]   (re)build from files or folders (default: corpus/)
-    python -m index add FILE_OR_FOLDER ... [--out DIR]   add documents, or replace changed ones
+    python -m index build [SOURCE ...] [--out DIR]   (re)build from files, folders or URLs (default: corpus/)
+    python -m index add FILE_OR_FOLDER_OR_URL ... [--out DIR]   add documents, or replace changed ones
+    python -m index refresh [--out DIR]               fetch the web documents again, re-embed the changed
     python -m index remove NAME ... [--out DIR]      remove documents by the name they are cited by
     python -m index list [--out DIR]                 what is indexed, when, and how many passages
 
@@ -17,10 +18,16 @@ import argparse
 import contextlib
 import logging
 import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from index.build import BuildReport, add, build, remove
+from index.fetch import FetchError, fetch_all, is_url
+from index.refresh import RefreshReport, refresh
 from qa import store
 from qa.config import SETTINGS
 from qa.errors import QAError
@@ -32,15 +39,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     build_cmd = commands.add_parser("build", help="build the index from SOURCE files or folders")
-    build_cmd.add_argument("sources", nargs="*", type=Path, metavar="SOURCE", help=f"default: {SETTINGS.corpus_dir}")
-    add_cmd = commands.add_parser("add", help="add files or folders to the index, replacing documents of the same name")
-    add_cmd.add_argument("paths", nargs="+", type=Path, metavar="FILE_OR_FOLDER")
+    build_cmd.add_argument(
+        "sources", nargs="*", metavar="SOURCE", help=f"file, folder or URL; default: {SETTINGS.corpus_dir}"
+    )
+    add_cmd = commands.add_parser("add", help="add files, folders or web pages (http/https), replacing same-named ones")
+    add_cmd.add_argument("paths", nargs="+", metavar="FILE_OR_FOLDER_OR_URL")
     remove_cmd = commands.add_parser("remove", help="remove documents by the name `list` shows")
     remove_cmd.add_argument("names", nargs="+", metavar="NAME")
     list_cmd = commands.add_parser("list", help="list the indexed documents")
-    for command in (build_cmd, add_cmd, remove_cmd, list_cmd):
+    refresh_cmd = commands.add_parser("refresh", help="fetch every web document again; re-embed those that changed")
+    for command in (build_cmd, add_cmd, remove_cmd, list_cmd, refresh_cmd):
         command.add_argument("--out", type=Path, default=SETTINGS.index_dir, metavar="DIR", help="default: %(default)s")
-    for command in (build_cmd, add_cmd, remove_cmd):
+    for command in (build_cmd, add_cmd, remove_cmd, refresh_cmd):
         command.add_argument("--quiet", action="store_true", help="no progress bars")
     for command in (build_cmd, add_cmd):
         command.add_argument(
@@ -60,14 +70,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             print(_listing(args.out))
             return 0
-        if args.command in ("build", "add"):
-            with _engine(getattr(args, "ray", None)) as engine:
-                if args.command == "build":
-                    report = build(args.sources or None, args.out, progress=not args.quiet, engine=engine)
-                else:
-                    report = add(args.paths, args.out, progress=not args.quiet, engine=engine)
-        else:
+        if args.command == "refresh":
+            refreshed = refresh(args.out, progress=not args.quiet)
+            for url, reason in refreshed.failed.items():
+                print(f"warning: kept {url} as indexed: {reason}", file=sys.stderr)
+            print(_refreshed(refreshed, args.out))
+            return 0
+        if args.command == "remove":
             report = remove(args.names, args.out, progress=not args.quiet)
+        else:
+            with tempfile.TemporaryDirectory(prefix="qa-fetch-") as folder, _engine(args.ray) as engine:
+                if args.command == "build":
+                    sources = _sources(args.sources, Path(folder), args.quiet)
+                    report = build(sources or None, args.out, progress=not args.quiet, engine=engine)
+                else:
+                    sources = _sources(args.paths, Path(folder), args.quiet)
+                    report = add(sources, args.out, progress=not args.quiet, engine=engine)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -98,6 +116,29 @@ def _engine(ray_address: str | None) -> contextlib.AbstractContextManager[Any]:
         raise QAError("--ray needs Ray: `pip install -r requirements-ray.txt`") from None
     except ConnectionError as exc:
         raise QAError(f"cannot reach the Ray cluster at {ray_address!r}: {exc}") from None
+
+
+def _sources(items: Sequence[str], folder: Path, quiet: bool) -> list:
+    """Paths as they are, web addresses fetched into `folder`; one line per address that failed.
+
+    With nothing left to build from, the fetch errors are the error: one line, index untouched.
+    """
+    urls = [i for i in items if is_url(i)]
+    with tqdm(total=len(urls), desc="Fetching", unit="page", disable=quiet or len(urls) < 2) as bar:
+        files, failed = fetch_all(urls, folder, lambda _stage, done, _total: bar.update(done - bar.n))
+    if failed and not files and len(urls) == len(items):
+        reasons = "; ".join(f"{url}: {reason}" for url, reason in failed.items())
+        raise FetchError(f"{reasons}; the index is unchanged")
+    for url, reason in failed.items():
+        print(f"warning: skipped {url}: {reason}", file=sys.stderr)
+    return [Path(i) for i in items if not is_url(i)] + files
+
+
+def _refreshed(report: RefreshReport, out: Path) -> str:
+    if report.build is None:
+        return f"checked {report.checked} web documents: none changed; {out} is unchanged"
+    changed = f"checked {report.checked} web documents, {len(report.changed)} changed: {', '.join(report.changed)}"
+    return f"{changed}\n{_summary(report.build, out)}"
 
 
 def _summary(report: BuildReport, out: Path) -> str:

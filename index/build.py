@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +32,9 @@ from qa.sources import SourceFile, discover, file_hash
 from qa.types import Document, Passage
 
 log = logging.getLogger(__name__)
+
+# Told of long work as it goes: (stage, done, total), e.g. ("Embedding", 120, 400).
+OnProgress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -88,6 +91,9 @@ class _Plan:
     inputs: dict[str, str]  # cited name -> content hash, of the files the index is made from
     sources: list[str]  # the folders and files it was built from (resolved)
     describe: str  # what was asked for, for the "no usable document in ..." message
+    # Names of the `SourceFile`s given as they are (web pages, uploads): not files of `sources`,
+    # so kept out of `inputs`, which the default index compares with its corpus folder.
+    given: frozenset[str] = frozenset()
 
 
 class Engine(Protocol):
@@ -95,8 +101,10 @@ class Engine(Protocol):
     (`index.distributed.RayEngine`). Both give the same parts; vectors agree to float rounding.
     """
 
-    def read(self, files: Sequence[tuple[SourceFile, str]], max_bytes: int, now: str, progress: bool) -> list[Any]:
-        """For each (file, content hash): its `_Part`, or the reason (str) it cannot be used; in order."""
+    def read(self, files: Sequence[tuple[SourceFile, str]], max_bytes: int, now: str, progress: Any) -> list[Any]:
+        """For each (file, content hash): its `_Part`, or the reason (str) it cannot be used; in order.
+
+        `progress` is a tqdm bar to update per file."""
         ...
 
     def encode(self, texts: Sequence[str], progress: Any) -> np.ndarray:
@@ -116,13 +124,12 @@ def read_part(file: SourceFile, digest: str, max_bytes: int, now: str) -> _Part 
 class LocalEngine:
     """Reads files one after another and embeds on this machine's cores."""
 
-    def read(self, files: Sequence[tuple[SourceFile, str]], max_bytes: int, now: str, progress: bool) -> list[Any]:
+    def read(self, files: Sequence[tuple[SourceFile, str]], max_bytes: int, now: str, progress: Any) -> list[Any]:
         """See `Engine.read`."""
-        with tqdm(total=len(files), desc="Reading", unit="doc", disable=not progress or not files) as bar:
-            results = []
-            for file, digest in files:
-                results.append(read_part(file, digest, max_bytes, now))
-                bar.update()
+        results = []
+        for file, digest in files:
+            results.append(read_part(file, digest, max_bytes, now))
+            progress.update()
         return results
 
     def encode(self, texts: Sequence[str], progress: Any) -> np.ndarray:
@@ -140,14 +147,17 @@ def sentence_embedding_text(title: str, sentence: str) -> str:
 
 
 def build(
-    sources: Sequence[Path] | None = None,
+    sources: Sequence[Path | SourceFile] | None = None,
     out: Path | None = None,
     progress: bool = True,
     *,
     max_file_bytes: int | None = None,
     engine: Engine | None = None,
+    on_progress: OnProgress | None = None,
 ) -> BuildReport:
     """Build the index of `sources` (default: the corpus folder) at `out` (default index location).
+
+    `sources` are files or folders, or `SourceFile`s taken as they are (a fetched web page).
 
     Files that cannot be used (or over `max_file_bytes`, default QA_MAX_FILE_BYTES) are skipped
     with a warning naming each; a build with no usable document raises BuildError and leaves any
@@ -159,57 +169,62 @@ def build(
     >>> report.passages  # doctest: +SKIP
     19
     """
-    sources = [Path(s) for s in sources or [SETTINGS.corpus_dir]]
+    items = sources or [SETTINGS.corpus_dir]
+    files, paths = _gather(items)
     out = Path(out or SETTINGS.index_dir)
-    files = discover(sources)
     with store.build_lock(out):
         previous = _previous(out)
         plan = _Plan(
             files=files,
             carried=[],
             inputs={},
-            sources=[str(s.resolve()) for s in sources],
-            describe=", ".join(map(str, sources)),
+            sources=[str(p.resolve()) for p in paths],
+            describe=_describe(items),
+            given=_given(items),
         )
-        return _make(out, previous, plan, progress, max_file_bytes, engine)
+        return _make(out, previous, plan, progress, max_file_bytes, engine, on_progress)
 
 
 def add(
-    paths: Sequence[Path],
+    paths: Sequence[Path | SourceFile],
     out: Path | None = None,
     progress: bool = True,
     *,
     max_file_bytes: int | None = None,
     engine: Engine | None = None,
+    on_progress: OnProgress | None = None,
 ) -> BuildReport:
     """Add the files named by `paths` (files or folders) to the index at `out`, or replace them.
 
     A file is cited as a build of the index's own source folders would cite it, so adding a
     changed file from one of them replaces its document. Every other document is kept with its
     vectors; only the files added are read and embedded. With no index at `out`, this builds
-    one of `paths`. Raises BuildError if none of the files is usable, IndexCorruptError if the
+    one of `paths`. A `SourceFile` (a fetched web page, an upload) is taken as it is, under its
+    own name. Raises BuildError if none of the files is usable, IndexCorruptError if the
     index at `out` is damaged or was built another way (another model, splitter or readers).
     """
     out = Path(out or SETTINGS.index_dir)
-    paths = [Path(p) for p in paths]
     with store.build_lock(out):
         previous = _previous(out)
         exists = previous.data is not None or previous.damaged
         manifest = _editable(previous, out, "add to").manifest if exists else {}
-        files = discover(paths, roots=[Path(s) for s in manifest.get("sources", [])])
+        files, found = _gather(paths, roots=[Path(s) for s in manifest.get("sources", [])])
         names = {f.name for f in files}
         recorded = manifest.get("sources", [])
         plan = _Plan(
             files=files,
             carried=[d["source"] for d in manifest.get("documents", []) if d["source"] not in names],
             inputs={n: h for n, h in manifest.get("inputs", {}).items() if n not in names},
-            sources=recorded + [str(p.resolve()) for p in paths if not _within(p, recorded)],
-            describe=", ".join(map(str, paths)),
+            sources=recorded + [str(p.resolve()) for p in found if not _within(p, recorded)],
+            describe=_describe(paths),
+            given=_given(paths),
         )
-        return _make(out, previous, plan, progress, max_file_bytes, engine)
+        return _make(out, previous, plan, progress, max_file_bytes, engine, on_progress)
 
 
-def remove(names: Sequence[str], out: Path | None = None, progress: bool = True) -> BuildReport:
+def remove(
+    names: Sequence[str], out: Path | None = None, progress: bool = True, *, on_progress: OnProgress | None = None
+) -> BuildReport:
     """Remove the documents cited as `names` from the index at `out`; the others keep their vectors.
 
     Raises BuildError, leaving the index as it is, if a name is not in the index or if nothing
@@ -239,9 +254,25 @@ def remove(names: Sequence[str], out: Path | None = None, progress: bool = True)
             sources=manifest.get("sources", []),
             describe="",
         )
-        report = _make(out, previous, plan, progress, None, None)
+        report = _make(out, previous, plan, progress, None, None, on_progress)
         report.removed = [n for n in documents if n in names]
         return report
+
+
+def _gather(items: Sequence[Path | SourceFile], roots: Sequence[Path] = ()) -> tuple[list[SourceFile], list[Path]]:
+    """The files to read: those the paths name (see `discover`) plus the `SourceFile`s given; and the paths."""
+    given = [i for i in items if isinstance(i, SourceFile)]
+    paths = [Path(i) for i in items if not isinstance(i, SourceFile)]
+    files = discover(paths, roots) if paths else []
+    return sorted(files + given, key=lambda f: f.name), paths
+
+
+def _given(items: Sequence[Path | SourceFile]) -> frozenset[str]:
+    return frozenset(i.name for i in items if isinstance(i, SourceFile))
+
+
+def _describe(items: Sequence[Path | SourceFile]) -> str:
+    return ", ".join(i.name if isinstance(i, SourceFile) else str(i) for i in items)
 
 
 def _within(path: Path, folders: Sequence[str]) -> bool:
@@ -261,7 +292,13 @@ def _editable(previous: _Previous, out: Path, action: str) -> store.IndexData:
 
 
 def _make(
-    out: Path, previous: _Previous, plan: _Plan, progress: bool, max_file_bytes: int | None, engine: Engine | None
+    out: Path,
+    previous: _Previous,
+    plan: _Plan,
+    progress: bool,
+    max_file_bytes: int | None,
+    engine: Engine | None,
+    on_progress: OnProgress | None = None,
 ) -> BuildReport:
     """Read the plan's files, carry its kept documents over, embed what is new, save, publish.
 
@@ -287,12 +324,15 @@ def _make(
         except OSError as exc:
             _skip(file, f"cannot be read ({exc.strerror})", report)
             continue
-        inputs[file.name] = digest
+        if file.name not in plan.given:
+            inputs[file.name] = digest
         if previous.reusable and _digest(previous, file.name) == digest:
             parts.append(_reuse(previous, file.name))  # unchanged: not even read again
         else:
             to_read.append((file, digest))
-    for (file, _), result in zip(to_read, engine.read(to_read, max_bytes, now, progress), strict=True):
+    with _Bar(on_progress, "Reading", total=len(to_read), unit="doc", disable=not progress or not to_read) as bar:
+        results = engine.read(to_read, max_bytes, now, bar)
+    for (file, _), result in zip(to_read, results, strict=True):
         if isinstance(result, str):
             _skip(file, result, report)
         else:
@@ -306,8 +346,10 @@ def _make(
         )
     parts.sort(key=lambda p: p.document.source)
     fresh = [p for p in parts if p.passage_vectors is None]
-    _embed(fresh, report, progress, engine)
+    _embed(fresh, report, progress, engine, on_progress)
     report.reused = sum(len(p.passages) for p in parts) - report.embedded
+    if on_progress:
+        on_progress("Saving", 0, 1)
     directory = store.new_build_dir(out)
     _save(directory, parts, inputs, plan.sources)
     report.path = store.publish(directory, out)
@@ -390,7 +432,25 @@ def _split(document: Document, digest: str, indexed_at: str) -> _Part:
     return _Part(document, digest, passages, sentences, indexed_at)
 
 
-def _embed(parts: list[_Part], report: BuildReport, progress: bool, engine: Engine) -> None:
+class _Bar(tqdm):
+    """A tqdm bar that also tells `on_progress` (a background job's progress) of each step."""
+
+    def __init__(self, on_progress: OnProgress | None, stage: str, desc: str = "", **kwargs) -> None:
+        self._on_progress, self._stage, self._done = on_progress, stage, 0
+        super().__init__(desc=desc or stage, **kwargs)
+        if on_progress:
+            on_progress(stage, 0, self.total or 0)
+
+    def update(self, n: float | None = 1) -> bool | None:
+        self._done += int(n or 0)
+        if self._on_progress:
+            self._on_progress(self._stage, self._done, self.total or 0)
+        return super().update(n)
+
+
+def _embed(
+    parts: list[_Part], report: BuildReport, progress: bool, engine: Engine, on_progress: OnProgress | None = None
+) -> None:
     """Embed the passages and sentences of `parts` in one pass (one model call per batch)."""
     texts: list[str] = []
     for part in parts:
@@ -401,7 +461,7 @@ def _embed(parts: list[_Part], report: BuildReport, progress: bool, engine: Engi
         return
     passages = sum(len(part.passages) for part in parts)
     desc = f"Embedding {passages} passages and {len(texts) - passages} sentences"
-    with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
+    with _Bar(on_progress, "Embedding", total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
         vectors = engine.encode(texts, bar)
     at = 0
     for part in parts:

@@ -112,14 +112,11 @@ class RayEngine:
                     bar.update(sizes[i])
         return results
 
-    def read(self, files: Sequence[tuple[SourceFile, str]], max_bytes: int, now: str, progress: bool) -> list[Any]:
+    def read(self, files: Sequence[tuple[SourceFile, str]], max_bytes: int, now: str, progress: Any) -> list[Any]:
         """See `index.build.Engine.read`: one task per file."""
-        from tqdm import tqdm
-
         read_task, _ = _tasks()
         refs = [read_task.remote(file, digest, max_bytes, now) for file, digest in files]
-        with tqdm(total=len(files), desc="Reading (Ray)", unit="doc", disable=not progress or not files) as bar:
-            return self._gather(refs, bar, [1] * len(refs))
+        return self._gather(refs, progress, [1] * len(refs))
 
     def encode(self, texts: Sequence[str], progress: Any) -> np.ndarray:
         """See `index.build.Engine.encode`: texts sorted by length (as a local build batches

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from index.clean import clean_page
 from index.formats import Unusable, check_text, read_docx, read_html, read_pdf, title_from_name
@@ -79,4 +80,6 @@ def read(file: SourceFile, max_bytes: int) -> Document:
     document = reader(file, data)
     if not document.text.strip():
         raise Unusable("no text left after cleaning")
+    if file.metadata:
+        document = replace(document, metadata={**file.metadata, **document.metadata})
     return document

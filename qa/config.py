@@ -61,6 +61,21 @@ class Settings:
     api_max_history: int = 20
     log_questions: bool = field(default_factory=lambda: os.environ.get("QA_LOG_QUESTIONS", "").strip() == "1")
 
+    # Web pages (`index add URL`, the Library): seconds for the whole fetch (a server that
+    # trickles bytes is cut off too), the largest page taken, redirects followed.
+    fetch_timeout: float = field(default_factory=lambda: float(_env_int("QA_FETCH_TIMEOUT", 20)))
+    fetch_max_bytes: int = field(default_factory=lambda: _env_int("QA_FETCH_MAX_BYTES", 20_000_000))
+    fetch_max_redirects: int = field(default_factory=lambda: _env_int("QA_FETCH_MAX_REDIRECTS", 5))
+
+    # The Library (admin page and API). No token: the admin routes are off.
+    admin_token: str = field(default_factory=lambda: os.environ.get("QA_ADMIN_TOKEN", "").strip())
+    # Uploaded files are kept here, so a later rebuild (`index build corpus UPLOADS`) still has them.
+    upload_dir: Path = field(default_factory=lambda: _env_path("QA_UPLOAD_DIR", PROJECT_ROOT / "var" / "uploads"))
+    # One upload request at most (several files); each file at most `max_file_bytes`.
+    upload_max_request_bytes: int = field(default_factory=lambda: _env_int("QA_UPLOAD_MAX_REQUEST_BYTES", 100_000_000))
+    # A .docx is a zip: what it may inflate to, in all (a zip bomb is refused before it is read).
+    docx_max_unzipped_bytes: int = field(default_factory=lambda: _env_int("QA_DOCX_MAX_UNZIPPED_BYTES", 100_000_000))
+
     def splitter_id(self) -> dict[str, int]:
         """What, besides the model, decides documents, passages and vectors.
 

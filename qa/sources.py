@@ -9,16 +9,19 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A file to index: where it is, and the name it is cited by (relative to its root)."""
+    """A file to index: where it is, the name it is cited by (relative to its root), what else is known."""
 
     path: Path
     name: str
+    # What is known about the file besides its content (a web page's "url", "fetched_at",
+    # "publisher"); the document's own metadata wins where both say something.
+    metadata: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
 def discover(sources: Iterable[Path], roots: Sequence[Path] = ()) -> list[SourceFile]:

@@ -73,16 +73,20 @@ class AccessLog:
 class BodyLimit:
     """Refuse request bodies over `max_bytes` under `prefix` with 413, before reading them whole.
 
-    A declared Content-Length is checked at once; a chunked body is counted as it arrives.
+    A declared Content-Length is checked at once; a chunked body is counted as it arrives. Paths
+    under `exempt` (uploads to the Library, which sets its own, larger limits) are let through.
     """
 
-    def __init__(self, app: Any, max_bytes: int, prefix: str = "/api/") -> None:
+    def __init__(self, app: Any, max_bytes: int, prefix: str = "/api/", exempt: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.prefix = prefix
+        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefix):
+        path = scope.get("path", "")
+        exempt = bool(self.exempt) and path.startswith(self.exempt)
+        if scope["type"] != "http" or not path.startswith(self.prefix) or exempt:
             await self.app(scope, receive, send)
             return
         too_large = f"the request body is over {self.max_bytes:,} bytes (QA_API_MAX_BODY)"

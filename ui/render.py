@@ -120,13 +120,19 @@ def relevance_html(label: str) -> str:
 def citation_meta(passage: Passage) -> str:
     """The line naming where a passage comes from: title, author, date, paragraph, section.
 
+    The title links to the document's web address ("url" metadata) when it has one.
+
     A passage from a related-content section (a teaser for another page) is labelled as such
     and not given the page's author and date, which belong to the page's own text, not to it.
     """
     parts = []
     if passage.section:
         parts.append(f'<span class="qa-section">{text(passage.section)}</span>')
-    parts.append(f'<cite class="qa-title">{text(passage.title or passage.source)}</cite>')
+    title = text(passage.title or passage.source)
+    url = str(passage.metadata.get("url", ""))
+    if url.startswith(("http://", "https://")):  # never javascript: or data:, whatever a document says
+        title = f'<a href="{text(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
+    parts.append(f'<cite class="qa-title">{title}</cite>')
     if not passage.section:
         author = _first(passage.metadata, _AUTHOR_KEYS)
         date = _first(passage.metadata, _DATE_KEYS)

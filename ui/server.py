@@ -31,6 +31,7 @@ from qa import store
 from qa.config import SETTINGS
 from qa.errors import QAError
 from ui.app import build_app, mount
+from ui.library import UPLOADS, mount_library
 from ui.metrics import CONTENT_TYPE, MeteredIndex, Metrics
 from ui.middleware import AccessLog, BodyLimit
 from ui.rest import ERRORS, error_response, make_router
@@ -94,13 +95,13 @@ def create_app(
         info = index.info
         return Response(metrics.render(info.passages, info.built_at), media_type=CONTENT_TYPE)
 
-    # Issue 13's admin routes and Library page go here, before the chat takes every other path:
-    #     ui.library.mount_library(app, index.path, ...)
+    # The Library (admin only; off without QA_ADMIN_TOKEN), before the chat takes every other path.
+    mount_library(app, index.path)
 
     demo = build_app(MeteredIndex(index, metrics, "chat"), examples=examples)
     mount(app, demo, "/", auth=auth, concurrency=concurrency)
     # The last added runs first: the access log sees (and times) the body limit's refusals too.
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, exempt=(UPLOADS,))
     app.add_middleware(AccessLog, metrics=metrics, log_questions=log_questions)
     return app
 

@@ -1,0 +1,379 @@
+"""The Library: admins add, replace and remove documents in the browser or through the API.
+
+`mount_library(app, index_path)` adds to a FastAPI app (the chat's own server):
+
+- `GET /library`: the page (plain HTML and JavaScript): the admin enters the token once, then
+  uploads files (several at once, or dropped on the page), adds web addresses, sees every
+  document and replaces or removes it, each change a job with a progress bar;
+- `GET /api/v1/library`: the documents and recent jobs, for the page;
+- `POST /api/v1/documents` (multipart field `files`, with `replace` naming the document a single
+  file replaces; or JSON `{"urls": [...]}`) -> 202 `{"job", "refused"}`;
+- `DELETE /api/v1/documents/{source}` -> 202 `{"job"}`;
+- `GET /api/v1/jobs/{job}` -> `{"state", "progress", "stage", "warnings", "error", "summary", ...}`;
+- `POST /api/v1/refresh` -> 202 `{"job"}`: fetch every web document again, re-embed the changed.
+
+All but the page need `Authorization: Bearer <QA_ADMIN_TOKEN>`: 401 without it, 403 with a
+wrong one, and nothing changes; with no token configured every Library route answers 404.
+Errors are `{"error": "..."}`. Changes run one at a time (`ui.jobs`) through the index
+package's `add`/`remove`/`fetch`, which publish a new index atomically: the chat answers from
+the current index until then. Uploaded files are checked (`ui.uploads`) before they are
+written, staged, and kept in the upload folder once indexed, so a later rebuild still has them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.datastructures import UploadFile
+
+from index.build import BuildReport, add, remove
+from index.fetch import FetchError, fetch_all, is_url
+from index.refresh import refresh
+from qa import store
+from qa.config import SETTINGS
+from qa.errors import BuildError, IndexBusyError
+from qa.sources import SourceFile
+from ui.jobs import Job, JobQueue, Outcome, Report
+from ui.uploads import Limits, Refused, check, clean_name
+
+PAGE = Path(__file__).with_name("library.html")
+# Where files are uploaded: the server's general body limit leaves it to the Library's own limits.
+UPLOADS = "/api/v1/documents"
+_MAX_URLS = 50
+_MAX_FILES = 50
+_INCOMING = ".incoming"  # staging folder inside the upload folder (hidden: never indexed by a build of it)
+_JOBS = ".jobs"
+_STALE_STAGING_SECONDS = 24 * 3600
+# Another process (a CLI build, another server worker) may hold the index's build lock: wait for it.
+_BUSY_WAIT_SECONDS = 30 * 60
+
+
+def mount_library(
+    app: FastAPI,
+    index_path: Path,
+    *,
+    admin_token: str | None = None,
+    upload_dir: Path | None = None,
+    limits: Limits | None = None,
+    jobs: JobQueue | None = None,
+) -> None:
+    """Add the Library's page and admin API to `app`, changing the index at `index_path`.
+
+    Defaults come from qa/config.py: QA_ADMIN_TOKEN, QA_UPLOAD_DIR, QA_MAX_FILE_BYTES,
+    QA_UPLOAD_MAX_REQUEST_BYTES, QA_DOCX_MAX_UNZIPPED_BYTES.
+    """
+    upload_dir = Path(upload_dir or SETTINGS.upload_dir)
+    library = _Library(
+        index_path=Path(index_path),
+        token=SETTINGS.admin_token if admin_token is None else admin_token,
+        upload_dir=upload_dir,
+        limits=limits
+        or Limits(SETTINGS.max_file_bytes, SETTINGS.upload_max_request_bytes, SETTINGS.docx_max_unzipped_bytes),
+        # Job states are kept beside the uploads, so every worker process can report on any job.
+        jobs=jobs or JobQueue(folder=upload_dir / _JOBS),
+    )
+    library.clear_stale_staging()
+    before = list(app.router.routes)
+    app.add_api_route("/library", library.page, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/api/v1/library", library.listing, methods=["GET"], tags=["library"])
+    app.add_api_route(UPLOADS, library.post_documents, methods=["POST"], status_code=202, tags=["library"])
+    app.add_api_route(
+        "/api/v1/documents/{source:path}",
+        library.delete_document,
+        methods=["DELETE"],
+        status_code=202,
+        tags=["library"],
+    )
+    app.add_api_route("/api/v1/jobs/{job}", library.job, methods=["GET"], tags=["library"])
+    app.add_api_route("/api/v1/refresh", library.refresh_web, methods=["POST"], status_code=202, tags=["library"])
+    # First in line, so a catch-all mounted earlier (the Gradio chat at "/") does not shadow them.
+    added = [r for r in app.router.routes if r not in before]
+    app.router.routes[:] = added + before
+
+
+def error(status: int, message: str, **extra: Any) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
+
+
+@dataclass
+class _Library:
+    """The Library's routes over one index, one upload folder and one job queue."""
+
+    index_path: Path
+    token: str
+    upload_dir: Path
+    limits: Limits
+    jobs: JobQueue
+
+    def clear_stale_staging(self) -> None:
+        """Remove staging folders left by a server that stopped mid-job (old enough to be no one's)."""
+        incoming = self.upload_dir / _INCOMING
+        if incoming.is_dir():
+            for folder in incoming.iterdir():
+                if time.time() - folder.stat().st_mtime > _STALE_STAGING_SECONDS:
+                    shutil.rmtree(folder, ignore_errors=True)
+
+    # --- access -------------------------------------------------------------------------------
+
+    def _refuse(self, request: Request) -> JSONResponse | None:
+        """The error response for a request that is not an admin's, or None for an admin's."""
+        if not self.token:
+            return error(404, "the Library is off: set QA_ADMIN_TOKEN on the server to turn it on")
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            return error(401, "the Library needs the admin token: send 'Authorization: Bearer <QA_ADMIN_TOKEN>'")
+        if not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+            return error(403, "wrong admin token")
+        return None
+
+    # --- routes -------------------------------------------------------------------------------
+
+    async def page(self) -> Response:
+        if not self.token:
+            return HTMLResponse(
+                "<!doctype html><title>Library</title><p>The Library is off: the server has no QA_ADMIN_TOKEN.</p>",
+                status_code=404,
+            )
+        return HTMLResponse(PAGE.read_text(encoding="utf-8"), headers={"Cache-Control": "no-store"})
+
+    async def listing(self, request: Request) -> Response:
+        if refused := self._refuse(request):
+            return refused
+        manifest = store.read_manifest(self.index_path) or {"documents": []}
+        return JSONResponse(
+            {
+                "documents": [self._document(d) for d in manifest["documents"]],
+                "built_at": manifest.get("built_at"),
+                "limits": {"file_bytes": self.limits.file_bytes, "request_bytes": self.limits.request_bytes},
+                "jobs": self.jobs.recent_json(20),
+            }
+        )
+
+    async def job(self, request: Request, job: str) -> Response:
+        if refused := self._refuse(request):
+            return refused
+        found = self.jobs.describe(job)
+        return JSONResponse(found) if found else error(404, f"no job {job!r}")
+
+    async def post_documents(self, request: Request) -> Response:
+        if refused := self._refuse(request):
+            return refused
+        kind = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        declared = request.headers.get("Content-Length", "")
+        if not declared.isdigit():  # the size is checked before the body is read, so it must be stated
+            return error(411, "send the request with a Content-Length")
+        if int(declared) > self.limits.request_bytes:
+            return error(
+                413,
+                f"the upload is {int(declared):,} bytes, over the {self.limits.request_bytes:,}-byte limit per request",
+            )
+        if kind == "application/json":
+            return await self._add_urls(request)
+        if kind == "multipart/form-data":
+            return await self._add_files(request)
+        return error(415, 'send multipart/form-data with files in the field "files", or JSON {"urls": [...]}')
+
+    async def delete_document(self, request: Request, source: str) -> Response:
+        if refused := self._refuse(request):
+            return refused
+        if source not in self._sources():
+            return error(404, f"{source!r} is not in the index")
+
+        def work(report: Report) -> Outcome:
+            result = _when_free(report, lambda: remove([source], self.index_path, progress=False, on_progress=report))
+            kept = self._kept(source)
+            if kept is not None:
+                kept.unlink(missing_ok=True)  # else a rebuild of the upload folder would bring it back
+            return Outcome(f"removed {source}; {_summary(result)}")
+
+        return self._accepted(self.jobs.submit(f"Remove {source}", work))
+
+    async def refresh_web(self, request: Request) -> Response:
+        """Fetch every web document again; re-embed those whose content changed."""
+        if refused := self._refuse(request):
+            return refused
+        if not _web_documents(self.index_path):
+            return error(400, "the index has no web documents to fetch again")
+
+        def work(report: Report) -> Outcome:
+            result = _when_free(report, lambda: refresh(self.index_path, progress=False, on_progress=report))
+            warnings = [f"{url}: {reason}; kept as indexed" for url, reason in result.failed.items()]
+            if result.build is None:
+                return Outcome(f"checked {result.checked} web documents: none changed", warnings)
+            changed = f"{len(result.changed)} of {result.checked} web documents changed"
+            return Outcome(f"{changed}; {_summary(result.build)}", warnings)
+
+        return self._accepted(self.jobs.submit("Fetch the web documents again", work))
+
+    # --- adding -------------------------------------------------------------------------------
+
+    async def _add_urls(self, request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return error(400, "the body is not valid JSON")
+        urls = body.get("urls") if isinstance(body, dict) else None
+        if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and u.strip() for u in urls):
+            return error(400, 'send {"urls": ["https://...", ...]}: a list of web addresses')
+        urls = list(dict.fromkeys(u.strip() for u in urls))
+        if len(urls) > _MAX_URLS:
+            return error(413, f"{len(urls)} addresses: at most {_MAX_URLS} at once")
+        bad = [u for u in urls if not is_url(u) or not u.lower().startswith(("http://", "https://"))]
+        if bad:
+            return error(400, f"only http and https addresses can be added: {', '.join(bad)}")
+
+        def work(report: Report) -> Outcome:
+            with tempfile.TemporaryDirectory(prefix="qa-fetch-") as folder:
+                files, failed = fetch_all(urls, Path(folder), report)
+                warnings = [f"{url}: {reason}" for url, reason in failed.items()]
+                if not files:
+                    raise FetchError("; ".join(warnings) + "; the index is unchanged")
+                result = _when_free(report, lambda: add(files, self.index_path, progress=False, on_progress=report))
+            return Outcome(_summary(result), warnings + _skipped(result, files))
+
+        return self._accepted(self.jobs.submit(f"Add {', '.join(urls)}", work))
+
+    async def _add_files(self, request: Request) -> Response:
+        form = await request.form(max_files=_MAX_FILES, max_fields=10)
+        try:
+            uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+            replace = form.get("replace")
+            if not uploads:
+                return error(400, 'no files: send them in the multipart field "files"')
+            replace = replace if isinstance(replace, str) else ""
+            if replace and len(uploads) != 1:
+                return error(400, "replace takes exactly one file")
+            if replace and replace not in self._sources():
+                return error(404, f"{replace!r} is not in the index, so there is nothing to replace")
+            accepted, refused = await self._check(uploads, replace)
+        finally:
+            await form.close()
+        if not accepted:
+            reasons = "; ".join(f"{r['name']}: {r['reason']}" for r in refused)
+            return error(400, f"no file can be used ({reasons}); the index is unchanged", refused=refused)
+        staging = self._stage(accepted)
+        files = [SourceFile(staging / stored, cited) for cited, stored, _ in accepted]
+        warnings = [f"{r['name']}: {r['reason']}" for r in refused]
+
+        def work(report: Report) -> Outcome:
+            try:
+                result = _when_free(report, lambda: add(files, self.index_path, progress=False, on_progress=report))
+                for file in files:
+                    if str(file.path) not in result.skipped:
+                        self.upload_dir.mkdir(parents=True, exist_ok=True)
+                        file.path.replace(self.upload_dir / file.path.name)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            return Outcome(_summary(result), _skipped(result, files))
+
+        names = ", ".join(cited for cited, _, _ in accepted)
+        verb = "Replace" if replace else "Add"
+        return self._accepted(self.jobs.submit(f"{verb} {names}", work, warnings), refused=refused)
+
+    async def _check(
+        self, uploads: list[UploadFile], replace: str
+    ) -> tuple[list[tuple[str, str, bytes]], list[dict[str, str]]]:
+        """(cited name, stored name, bytes) of each usable upload, and {name, reason} of the others."""
+        accepted: list[tuple[str, str, bytes]] = []
+        refused: list[dict[str, str]] = []
+        for upload in uploads:
+            raw = upload.filename or ""
+            data = await upload.read(self.limits.file_bytes + 1)
+            try:
+                if replace:
+                    # The replacement takes the document's name; its content must suit that name.
+                    stored = check(Path(replace).name, data, self.limits, upload.size)
+                    cited = replace
+                else:
+                    stored = cited = check(raw, data, self.limits, upload.size)
+                if any(stored == s for _, s, _ in accepted):
+                    raise Refused("another file in this upload has the same name")
+            except Refused as exc:
+                refused.append({"name": raw, "reason": str(exc)})
+                continue
+            accepted.append((cited, stored, data))
+        return accepted, refused
+
+    def _stage(self, accepted: list[tuple[str, str, bytes]]) -> Path:
+        """Write the accepted uploads into a fresh staging folder inside the upload folder."""
+        incoming = self.upload_dir / _INCOMING
+        incoming.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=incoming)).resolve()
+        for _, stored, data in accepted:
+            target = (staging / stored).resolve()
+            if target.parent != staging:  # clean_name forbids it; a second guard costs nothing
+                raise BuildError(f"refusing to write {stored!r} outside the upload folder")
+            target.write_bytes(data)
+        return staging
+
+    def _sources(self) -> set[str]:
+        """The cited names of the documents in the index now."""
+        return {d["source"] for d in (store.read_manifest(self.index_path) or {"documents": []})["documents"]}
+
+    def _kept(self, source: str) -> Path | None:
+        """The kept upload of the document `source`, if it came from the upload folder."""
+        try:
+            name = clean_name(Path(source).name)
+        except Refused:
+            return None
+        path = self.upload_dir / name
+        return path if path.is_file() else None
+
+    def _document(self, entry: dict[str, Any]) -> dict[str, Any]:
+        metadata = entry.get("metadata", {})
+        return {
+            "source": entry["source"],
+            "title": entry.get("title") or entry["source"],
+            "author": metadata.get("author", ""),
+            "date": metadata.get("date", ""),
+            "url": metadata.get("url", ""),
+            "publisher": metadata.get("publisher", ""),
+            "passages": entry.get("passages", 0),
+            "added": entry.get("indexed_at", ""),
+            "uploaded": self._kept(entry["source"]) is not None,
+        }
+
+    @staticmethod
+    def _accepted(job: Job, **extra: Any) -> JSONResponse:
+        return JSONResponse({"job": job.id, **extra}, status_code=202)
+
+
+def _when_free(report: Report, change: Callable[[], BuildReport]) -> BuildReport:
+    """Run `change`, waiting while another process holds the index's build lock."""
+    deadline = time.monotonic() + _BUSY_WAIT_SECONDS
+    while True:
+        try:
+            return change()
+        except IndexBusyError:
+            if time.monotonic() > deadline:
+                raise
+            report("Waiting for another build of the index", 0, 0)
+            time.sleep(1)
+
+
+def _summary(report: BuildReport) -> str:
+    return (
+        f"{report.documents} documents, {report.passages} passages "
+        f"({report.read} read, {report.embedded} passages embedded, {report.reused} reused) in {report.seconds:.1f}s"
+    )
+
+
+def _skipped(report: BuildReport, files: list[SourceFile]) -> list[str]:
+    """The files a build skipped, by the names people gave them (not their staging paths)."""
+    names = {str(f.path): f.name for f in files}
+    return [f"{names.get(path, Path(path).name)}: {reason}" for path, reason in report.skipped.items()]
+
+
+def _web_documents(index_path: Path) -> list[str]:
+    manifest = store.read_manifest(index_path) or {"documents": []}
+    return [d["source"] for d in manifest["documents"] if d.get("metadata", {}).get("url")]
