@@ -16,6 +16,7 @@ from typing import Any
 
 import gradio as gr
 
+from qa.questionlog import QuestionLog, open_log
 from ui import render
 from ui.api import make_endpoints
 from ui.chat import DEFAULT_K, MAX_K, MIN_K, ChatService
@@ -113,14 +114,38 @@ def _take_option(busy_since: float, event: gr.SelectData) -> tuple[Any, Any]:
     return _take_example(event.value, busy_since)
 
 
-def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT_K) -> gr.Blocks:
+def _default_log() -> QuestionLog | None:
+    """The question log from settings; answering goes on without one if it cannot be opened."""
+    try:
+        return open_log()
+    except (OSError, ValueError) as exc:
+        log.error("questions are not logged: %s", exc)
+        return None
+
+
+def _feedback(service: ChatService, logged: dict[int, int] | None, like: gr.LikeData) -> None:
+    """A thumbs up or down on a reply, stored on that reply's row of the question log.
+
+    The row is looked up server side from the reply's place in the chat, so a page can only
+    rate answers it was given. Gradio sends True (like), False (dislike) or "" (withdrawn).
+    """
+    row = (logged or {}).get(like.index) if isinstance(like.index, int) else None
+    if row is not None:
+        service.feedback(row, like.liked if isinstance(like.liked, bool) else None)
+
+
+def build_app(
+    index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT_K, question_log: QuestionLog | None = None
+) -> gr.Blocks:
     """Build the chat page for `index` (a `qa.Index`); `examples` are offered to click.
 
     The conversation's earlier questions live in per-browser-session state and are passed to
-    `index.ask(history=...)`, so a follow-up is searched with its context.
+    `index.ask(history=...)`, so a follow-up is searched with its context. Every question is
+    stored in `question_log` (by default the one `QA_LOG_DB` names, none when `QA_LOG=0`), and
+    the like buttons under each reply rate its row there.
     """
     info = index.info
-    service = ChatService(index, examples)
+    service = ChatService(index, examples, question_log=question_log or _default_log())
     retrieve, ask = make_endpoints(index)
 
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as demo:
@@ -138,7 +163,7 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
             render_markdown=True,
             latex_delimiters=[],
             buttons=[],
-            feedback_options=None,
+            feedback_options=("Like", "Dislike") if service.question_log else None,
             group_consecutive_messages=False,
             autoscroll=False,  # SCROLL_TO_LATEST_JS places the view instead
         )
@@ -183,10 +208,16 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
         # The question handed on to `converse`. A component, not a gr.State: the browser sends
         # its value along, so `converse` gets the question that was handed on to it.
         pending = gr.JSON(None, visible=False)
+        # Each logged reply's place in the chat -> its row in the question log, for the likes.
+        logged = gr.State({})
 
         def converse(
-            handed_on: dict[str, Any] | None, chat: list[Message] | None, earlier: list[str] | None, k_value: float
-        ) -> Iterator[tuple[Any, Any, Any]]:
+            handed_on: dict[str, Any] | None,
+            chat: list[Message] | None,
+            earlier: list[str] | None,
+            k_value: float,
+            rows: dict[int, int] | None,
+        ) -> Iterator[tuple[Any, Any, Any, Any]]:
             """Show the question (escaped), then add its answer.
 
             A generator, so the question appears as soon as this starts, before the answer.
@@ -198,7 +229,7 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
             earlier = list(earlier or [])
             if message.strip():
                 chat.append({"role": "user", "content": render.question_html(message)})
-                yield chat, gr.skip(), gr.skip()
+                yield chat, gr.skip(), gr.skip(), gr.skip()
             turn = service.reply(message, earlier, k_value)
             reply: Message = {"role": "assistant", "content": turn.html}
             if turn.suggestions:
@@ -206,7 +237,10 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
                 reply["options"] = [{"value": s, "label": s} for s in turn.suggestions]
             if turn.answered:
                 earlier.append(message.strip())
-            yield [*chat, reply], earlier, 0.0
+            rows = dict(rows or {})
+            if turn.log_id is not None:
+                rows[len(chat)] = turn.log_id
+            yield [*chat, reply], earlier, 0.0, rows
 
         quick: dict[str, Any] = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         # The browser empties the box the moment a question is sent (a reply from the server
@@ -219,8 +253,8 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
         chatbot.option_select(_take_option, [busy], [pending, busy], **quick)
         pending.change(
             converse,
-            [pending, chatbot, asked, k],
-            [chatbot, asked, busy],
+            [pending, chatbot, asked, k, logged],
+            [chatbot, asked, busy, logged],
             # Should a question be handed on while the last is still answered in this page, it
             # waits for that answer and then starts from the chat as it is by then.
             trigger_mode="always_last",
@@ -229,7 +263,12 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
         )
         chatbot.change(fn=None, js=SCROLL_TO_LATEST_JS)
         # Clearing the chat starts a new conversation: earlier questions no longer apply.
-        chatbot.clear(lambda: [], None, [asked], queue=False, api_visibility="private")
+        chatbot.clear(lambda: ([], {}), None, [asked, logged], queue=False, api_visibility="private")
+
+        def rate(rows: dict[int, int] | None, like: gr.LikeData) -> None:
+            _feedback(service, rows, like)
+
+        chatbot.like(rate, [logged], None, **quick)
 
         gr.api(retrieve, api_name="retrieve")
         gr.api(ask, api_name="ask")
