@@ -62,6 +62,47 @@ OUTER_CSS = """
 }
 """
 
+# "Copy reference" under each citation (ui.render.reference_html). One listener for the whole
+# page, since the chat's sanitiser strips inline handlers and replies arrive after load. The
+# reference goes on the clipboard as plain text and as HTML (title in italics); where the
+# clipboard API is unavailable (plain http off this machine) a selected text copy stands in.
+COPY_REFERENCE_JS = """
+<script>
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest && event.target.closest(".qa-copy-ref");
+  if (!button) return;
+  const box = button.closest(".qa-reference");
+  const reference = box && box.querySelector(".qa-ref-text");
+  if (!reference) return;
+  const plain = reference.textContent, rich = reference.innerHTML;
+  let copied = false;
+  try {
+    if (navigator.clipboard && window.ClipboardItem) {
+      await navigator.clipboard.write([new ClipboardItem({
+        "text/plain": new Blob([plain], {type: "text/plain"}),
+        "text/html": new Blob([rich], {type: "text/html"}),
+      })]);
+      copied = true;
+    } else if (navigator.clipboard) {
+      await navigator.clipboard.writeText(plain);
+      copied = true;
+    }
+  } catch (error) { copied = false; }
+  if (!copied) {
+    const area = document.createElement("textarea");
+    area.value = plain;
+    document.body.appendChild(area);
+    area.select();
+    try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
+    area.remove();
+  }
+  box.classList.add("qa-copied");
+  button.textContent = copied ? "Copied" : "Select and copy:";
+  setTimeout(() => { button.textContent = "Copy reference"; }, 2500);
+});
+</script>
+"""
+
 # System fonts only: the default theme fetches Google Fonts, which fails (and logs console
 # errors) on machines without internet access, and sends every visitor's address to Google.
 _SANS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
@@ -299,5 +340,5 @@ def launch(
         footer_links=["api", "settings"],
         theme=theme(),
         css_paths=[STYLE],
-        head=f"<style>{OUTER_CSS}</style>",
+        head=f"<style>{OUTER_CSS}</style>{COPY_REFERENCE_JS}",
     )
