@@ -81,3 +81,11 @@ def test_load_against_the_real_server(built_index, tmp_path):
     figures = load.run(built_index, tmp_path, users=2, per_user=1, call_timeout=60, deadline=120, questions=QUESTIONS)
     assert figures["errors"] == 0, figures.get("first_error")
     assert figures["answered"] == 2 and "/ask" in figures["endpoints"]
+
+
+def test_speed_question_log_cost_reports_every_figure(built_index, tmp_path):
+    figures = speed.question_log_cost(built_index, QUESTIONS, tmp_path, repeat=2)
+    assert figures["questions"] == 6
+    assert (tmp_path / "questions.db").exists()
+    for key in ("chat_log_off_p50_ms", "chat_log_on_p50_ms", "record_p50_ms", "record_p95_ms"):
+        assert figures[key] > 0
