@@ -20,6 +20,7 @@ from qa.__main__ import main as qa_main
 from qa.config import Settings
 from qa.questionlog import QuestionLog, group_questions, open_log
 from qa.types import ANSWERED, NOT_COVERED, RELATED, Answer, Passage
+from ui.api import make_endpoints
 from ui.chat import ChatService
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -245,3 +246,15 @@ def test_chat_records_each_question_with_the_real_index(article_index, tmp_path)
     assert unhelpful.question == COVERED and "all staff take responsibility" in unhelpful.answer
     assert unhelpful.top_source == "michael-west-collective-leadership-for-culture-change.txt"
     assert log.count() == 2
+
+
+def test_the_api_ask_endpoint_records_its_questions_as_api(article_index, tmp_path):
+    log = QuestionLog(tmp_path / "q.db")
+    _, ask = make_endpoints(article_index, log)
+    assert ask("Who won the 2018 FIFA World Cup?")["found"] is False
+    with pytest.raises(Exception, match=r"(?i)empty|question"):
+        ask("   ")  # refused: nothing to log
+    log.close()
+    with sqlite3.connect(tmp_path / "q.db") as connection:
+        rows = connection.execute("SELECT question, status, channel FROM questions").fetchall()
+    assert rows == [("Who won the 2018 FIFA World Cup?", NOT_COVERED, "api")]

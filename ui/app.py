@@ -187,7 +187,7 @@ def build_app(
     """
     info = index.info
     service = ChatService(index, examples, question_log=question_log or _default_log())
-    retrieve, ask = make_endpoints(index)
+    retrieve, ask = make_endpoints(index, service.question_log)
 
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as demo:
         gr.HTML(render.header_html(info), elem_id="qa-header")
