@@ -10,6 +10,7 @@ import csv
 import importlib
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -133,3 +134,29 @@ def test_copy_reference_puts_the_harvard_reference_on_the_clipboard(page):
     assert page.evaluate("() => navigator.clipboard.readText()") == EXPECTED_REFERENCE
     assert first.locator(".qa-ref-text").inner_text() == EXPECTED_REFERENCE  # shown once copied
     assert first.locator(".qa-ref-text i").inner_text() == "Michael West: collective leadership for culture change"
+
+
+def test_two_servers_answering_200_questions_at_once_log_every_one(built_index, tmp_path):
+    """Two `python -m ui` processes on one log, each asked 100 questions at once over its API."""
+    from gradio_client import Client
+
+    db = tmp_path / "questions.db"
+    env = {"QA_LOG": "1", "QA_LOG_DB": str(db)}
+    servers = [start_server(built_index, tmp_path / f"server{n}.log", env) for n in (1, 2)]
+    try:
+        clients = [Client(server.url, verbose=False) for server in servers]
+        jobs = [
+            client.submit(f"Question {n} from server {s}: who is accountable?", 1, api_name="/ask")
+            for n in range(100)
+            for s, client in enumerate(clients, start=1)
+        ]
+        answers = [job.result(timeout=180) for job in jobs]
+        assert len(answers) == 200
+    finally:
+        for server in servers:
+            stop_server(server.process)
+    logs = "".join(server.log.read_text() for server in servers)
+    assert "locked" not in logs and "question log" not in logs, logs[-3000:]
+    with sqlite3.connect(db) as connection:
+        stored = {q for (q,) in connection.execute("SELECT question FROM questions WHERE channel = 'api'")}
+    assert stored == {f"Question {n} from server {s}: who is accountable?" for n in range(100) for s in (1, 2)}
