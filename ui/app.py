@@ -306,10 +306,12 @@ def build_app(
         # Clearing the chat starts a new conversation: earlier questions no longer apply.
         chatbot.clear(lambda: ([], {}), None, [asked, logged], queue=False, api_visibility="private")
 
-        def rate(rows: dict[int, int] | None, like: gr.LikeData) -> None:
-            _feedback(service, rows, like)
+        if service.question_log is not None:  # no like buttons (nor listener) without a log to keep them
 
-        chatbot.like(rate, [logged], None, **quick)
+            def rate(rows: dict[int, int] | None, like: gr.LikeData) -> None:
+                _feedback(service, rows, like)
+
+            chatbot.like(rate, [logged], None, **quick)
 
         gr.api(retrieve, api_name="retrieve")
         gr.api(ask, api_name="ask")
