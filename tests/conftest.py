@@ -33,3 +33,17 @@ def article_index(built_index: Path):
     import qa
 
     return qa.Index.load(built_index)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for every browser test module (Playwright's sync API allows one at a time)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (Debian package 'chromium')"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -110,15 +110,7 @@ def server(built_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
 # --- the browser --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (Debian package 'chromium')"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+# The `browser` fixture (one Chromium for the whole session) is in conftest.py.
 
 
 @dataclass
