@@ -43,7 +43,7 @@ BUSY_SECONDS = 10.0
 QUESTION_CHARS = 1000
 ANSWER_CHARS = 600
 # Two wordings are the same question when their content words mostly agree, or when their text
-# differs by little more than a typo.
+# differs by little more than a typo (one word spelt differently).
 SAME_WORDS = 0.75
 SAME_TEXT = 0.9
 
@@ -110,6 +110,28 @@ def normalise(question: str) -> str:
     return " ".join(re.findall(r"\w+(?:'\w+)*", text))
 
 
+def _words(key: str) -> frozenset[str]:
+    """The content words (stems) of a normalised question; all its words if it has none."""
+    return frozenset(tokenize(key) or key.split())
+
+
+def _near(a: str, words_a: frozenset[str], b: str, words_b: frozenset[str]) -> bool:
+    if a == b or len(words_a & words_b) >= SAME_WORDS * len(words_a | words_b) > 0:
+        return True
+    if len(words_a ^ words_b) > 2:  # more than one word apart: no typo explains that
+        return False
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    return (
+        matcher.real_quick_ratio() >= SAME_TEXT and matcher.quick_ratio() >= SAME_TEXT and matcher.ratio() >= SAME_TEXT
+    )
+
+
+def _could_be_near(shared: int, size_a: int, size_b: int) -> bool:
+    """Whether word sets of these sizes sharing `shared` words could pass `_near`'s word tests."""
+    union = size_a + size_b - shared
+    return shared >= SAME_WORDS * union or union - shared <= 2
+
+
 def same_question(a: str, b: str) -> bool:
     """Whether two normalised questions are near-duplicates (see `SAME_WORDS`, `SAME_TEXT`).
 
@@ -118,55 +140,73 @@ def same_question(a: str, b: str) -> bool:
     >>> same_question("how many nhs trusts are there in england", "how many patients does the nhs treat")
     False
     """
-    if a == b:
-        return True
-    words_a, words_b = set(tokenize(a)) or set(a.split()), set(tokenize(b)) or set(b.split())
-    if len(words_a & words_b) / len(words_a | words_b) >= SAME_WORDS:
-        return True
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    return (
-        matcher.real_quick_ratio() >= SAME_TEXT and matcher.quick_ratio() >= SAME_TEXT and matcher.ratio() >= SAME_TEXT
-    )
+    return _near(a, _words(a), b, _words(b))
+
+
+@dataclass
+class _Form:
+    """All rows whose question normalises to `key`."""
+
+    key: str
+    words: frozenset[str]
+    count: int = 0
+    wordings: Counter[str] = field(default_factory=Counter)
+    latest: tuple[str, str, str, str] = ("", "", "", "")  # asked_at, status, top_source, answer
 
 
 def group_questions(rows: Iterable[tuple[str, str, str, str, str]]) -> list[QuestionGroup]:
     """Fold rows of (question, asked_at, status, top_source, answer) into near-duplicate groups.
 
     Most asked first (then most recently asked). Each wording joins the first group whose main
-    wording it nearly duplicates, so a group never drifts away from its main wording.
+    wording it nearly duplicates, so a group never drifts away from its main wording. Only
+    groups sharing a content word with it are compared, so thousands of questions take a moment.
 
     >>> rows = [("What is a CCG?", "2026-01-02", "related", "", ""), ("what is a ccg", "2026-01-03", "related", "", ""),
     ...         ("Who pays?", "2026-01-01", "not_covered", "", "")]
     >>> [(g.question, g.count, g.variants) for g in group_questions(rows)]
     [('What is a CCG?', 2, ('what is a ccg',)), ('Who pays?', 1, ())]
     """
-    # Identical after normalising: one form, counted, remembering each wording and the latest row.
-    forms: dict[str, dict] = {}
+    forms: dict[str, _Form] = {}
     for question, asked_at, status, top_source, answer in rows:
-        form = forms.setdefault(normalise(question), {"count": 0, "wordings": Counter(), "latest": None})
-        form["count"] += 1
-        form["wordings"][question] += 1
-        if form["latest"] is None or asked_at >= form["latest"][0]:
-            form["latest"] = (asked_at, status, top_source, answer)
-    ordered = sorted(forms.items(), key=lambda item: (item[1]["count"], item[1]["latest"][0]), reverse=True)
-    clusters: list[tuple[str, list[dict]]] = []
-    for key, form in ordered:
-        home = next((members for main, members in clusters if same_question(main, key)), None)
+        key = normalise(question)
+        form = forms.get(key)
+        if form is None:
+            form = forms[key] = _Form(key, _words(key))
+        form.count += 1
+        form.wordings[question] += 1
+        form.latest = max(form.latest, (asked_at, status, top_source, answer))
+    clusters: list[list[_Form]] = []  # each led by its main form
+    by_word: dict[str, list[int]] = {}  # content word -> clusters whose main form has it
+    for form in sorted(forms.values(), key=lambda f: (f.count, f.latest[0]), reverse=True):
+        # Clusters sharing content words with this form, and how many: the word tests of `_near`
+        # need only these counts, so most clusters are ruled out without comparing any text.
+        shared = Counter(n for word in form.words for n in by_word.get(word, ()))
+        home = next(
+            (
+                n
+                for n in sorted(shared)
+                if _could_be_near(shared[n], len(form.words), len(clusters[n][0].words))
+                and _near(clusters[n][0].key, clusters[n][0].words, form.key, form.words)
+            ),
+            None,
+        )
         if home is None:
-            clusters.append((key, [form]))
+            for word in form.words:
+                by_word.setdefault(word, []).append(len(clusters))
+            clusters.append([form])
         else:
-            home.append(form)
+            clusters[home].append(form)
     groups = []
-    for _, members in clusters:
+    for members in clusters:
         wordings: Counter[str] = Counter()
         for form in members:
-            wordings.update(form["wordings"])
-        asked_at, status, top_source, answer = max(form["latest"] for form in members)
+            wordings.update(form.wordings)
+        asked_at, status, top_source, answer = max(form.latest for form in members)
         ranked = [w for w, _ in wordings.most_common()]
         groups.append(
             QuestionGroup(
                 question=ranked[0],
-                count=sum(form["count"] for form in members),
+                count=sum(form.count for form in members),
                 last_asked=asked_at,
                 status=status,
                 top_source=top_source,
