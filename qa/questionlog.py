@@ -5,7 +5,8 @@ mode lets readers run beside the one writer, and a busy timeout makes a writer w
 rather than fail with "database is locked". Each row is one question: when, the question, the
 answer's status, its top source and quote, how long answering took, which way in (chat or api),
 and the reader's thumbs up or down. No user name, address or session is ever stored.
-Rows older than `QA_LOG_DAYS` are removed whenever the log is opened (each server start).
+Rows older than `QA_LOG_DAYS` are removed whenever the log is opened (each server start), and
+once a day by a running server.
 
     log = open_log()                           # None when QA_LOG=0
     row = log.record(question, answer, 0.012)  # the row id, or None if the write failed
@@ -234,17 +235,22 @@ class QuestionLog:
         self._lock = threading.Lock()
         self._pid = -1
         self._connection: sqlite3.Connection | None = None
+        self._purged_on = ""  # the UTC day old rows were last removed
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._lock:
-                connection = self._connect()
-                removed = connection.execute(
-                    "DELETE FROM questions WHERE asked_at < ?", (_stamp(_now() - timedelta(days=keep_days)),)
-                ).rowcount
+                self._purge(self._connect())
         except (OSError, sqlite3.Error) as exc:
             raise OSError(f"cannot open the question log {self.path}: {exc}; set QA_LOG_DB to a writable file") from exc
+
+    def _purge(self, connection: sqlite3.Connection) -> None:
+        """Remove rows older than `keep_days` (call with the lock held)."""
+        now = _now()
+        cutoff = _stamp(now - timedelta(days=self.keep_days))
+        removed = connection.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,)).rowcount
+        self._purged_on = now.date().isoformat()
         if removed:
-            log.info("question log: removed %d questions older than %d days", removed, keep_days)
+            log.info("question log: removed %d questions older than %d days", removed, self.keep_days)
 
     def _connect(self) -> sqlite3.Connection:
         """This process's connection (call with the lock held)."""
@@ -266,7 +272,11 @@ class QuestionLog:
     def _write(self, sql: str, values: tuple) -> sqlite3.Cursor | None:
         try:
             with self._lock:
-                return self._connect().execute(sql, values)
+                connection = self._connect()
+                # A server running for months still keeps nothing older than `keep_days`.
+                if self._purged_on != _now().date().isoformat():
+                    self._purge(connection)
+                return connection.execute(sql, values)
         except sqlite3.Error as exc:
             log.warning("question log %s: write failed: %s", self.path, exc)
             return None

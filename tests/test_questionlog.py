@@ -12,10 +12,12 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from qa import questionlog
 from qa.__main__ import main as qa_main
 from qa.config import Settings
 from qa.questionlog import QuestionLog, group_questions, open_log
@@ -148,6 +150,17 @@ def test_rows_older_than_the_kept_days_are_gone_after_the_next_start(tmp_path):
     assert {g.question for g in reopened.unanswered(since_days=1)} == {"Asked today?"}
     assert reopened.feedback(recent, False)
     reopened.close()
+
+
+def test_a_running_log_removes_old_rows_once_a_day(tmp_path, monkeypatch):
+    log = QuestionLog(tmp_path / "q.db", keep_days=30)
+    log.record("Asked long ago?", answer(RELATED), 0.01)
+    a_month_on = datetime.now(UTC) + timedelta(days=31)
+    monkeypatch.setattr(questionlog, "_now", lambda: a_month_on)
+    log.record("Asked a month on?", answer(RELATED), 0.01)
+    log.close()
+    with sqlite3.connect(tmp_path / "q.db") as connection:
+        assert connection.execute("SELECT question FROM questions").fetchall() == [("Asked a month on?",)]
 
 
 WRITER = textwrap.dedent(
