@@ -64,17 +64,19 @@ def _group_lines(group: QuestionGroup, with_answer: bool) -> list[str]:
     return lines
 
 
+def _times(count: float, word: str) -> str:
+    return f"{count:g} {word}{'' if count == 1 else 's'}"
+
+
 def report_text(report: Report) -> str:
     """The report as people read it: two lists, most asked first, with counts."""
-    days = f"{report.since_days:g} day{'' if report.since_days == 1 else 's'}"
-    lines = [f"{report.questions} questions asked in the last {days}.", ""]
+    lines = [f"{_times(report.questions, 'question')} asked in the last {_times(report.since_days, 'day')}.", ""]
     header = f"{'count':>6}  {'last asked (UTC)':<16}  {'status':<11}  question"
-    for title, groups, with_answer in (
-        ("Questions the content does not answer", report.unanswered, False),
-        ("Answers marked unhelpful", report.unhelpful, True),
+    for title, groups, verb, with_answer in (
+        ("Questions the content does not answer", report.unanswered, "asked", False),
+        ("Answers marked unhelpful", report.unhelpful, "marked", True),
     ):
-        asked = sum(g.count for g in groups)
-        lines.append(f"{title}: {len(groups)} (asked {asked} time{'' if asked == 1 else 's'})")
+        lines.append(f"{title}: {len(groups)} ({verb} {_times(sum(g.count for g in groups), 'time')})")
         if groups:
             lines.append(header)
             for group in groups:
