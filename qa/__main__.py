@@ -65,7 +65,8 @@ def _group_lines(group: QuestionGroup, with_answer: bool) -> list[str]:
 
 
 def _times(count: float, word: str) -> str:
-    return f"{count:g} {word}{'' if count == 1 else 's'}"
+    shown = f"{int(count):,}" if float(count).is_integer() else f"{count:g}"
+    return f"{shown} {word}{'' if count == 1 else 's'}"
 
 
 def report_text(report: Report) -> str:
