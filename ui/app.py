@@ -103,6 +103,10 @@ document.addEventListener("click", async (event) => {
 </script>
 """
 
+# What the page's <head> needs besides Gradio's own; any server mounting the chat passes it on
+# (`launch(head=...)` or `gr.mount_gradio_app(..., head=...)`).
+PAGE_HEAD = f"<style>{OUTER_CSS}</style>{COPY_REFERENCE_JS}"
+
 # System fonts only: the default theme fetches Google Fonts, which fails (and logs console
 # errors) on machines without internet access, and sends every visitor's address to Google.
 _SANS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
@@ -342,5 +346,5 @@ def launch(
         footer_links=["api", "settings"],
         theme=theme(),
         css_paths=[STYLE],
-        head=f"<style>{OUTER_CSS}</style>{COPY_REFERENCE_JS}",
+        head=PAGE_HEAD,
     )
