@@ -20,10 +20,11 @@ import pytest
 from qa import questionlog
 from qa.__main__ import main as qa_main
 from qa.config import Settings
-from qa.questionlog import QuestionLog, group_questions, open_log
+from qa.questionlog import QuestionGroup, QuestionLog, Report, group_questions, open_log
 from qa.types import ANSWERED, NOT_COVERED, RELATED, Answer, Passage
 from ui.api import make_endpoints
 from ui.chat import ChatService
+from ui.report import report_html
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOPIC = ROOT.parent / "shared" / "eval" / "seed-dev-ontopic.jsonl"
@@ -271,3 +272,20 @@ def test_the_api_ask_endpoint_records_its_questions_as_api(article_index, tmp_pa
     with sqlite3.connect(tmp_path / "q.db") as connection:
         rows = connection.execute("SELECT question, status, channel FROM questions").fetchall()
     assert rows == [("Who won the 2018 FIFA World Cup?", NOT_COVERED, "api")]
+
+
+def test_report_html_lists_both_and_escapes_what_readers_typed():
+    hostile = "What is <img src=x onerror=alert(1)>?"
+    report = Report(
+        30,
+        7,
+        unanswered=[QuestionGroup(hostile, 3, "2026-11-28T07:00:00.0Z", "related", "a.txt", "", ("what is img",))],
+        unhelpful=[QuestionGroup("Who is accountable?", 1, "2026-11-28T07:01:00.0Z", "answered", "a.txt", "All are.")],
+    )
+    html = report_html(report)
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    unanswered, unhelpful = html.split('class="qa-unhelpful"')
+    assert "Questions the content does not answer" in unanswered and ">3<" in unanswered and "Related" in unanswered
+    assert "Also asked as: what is img" in unanswered
+    assert "Who is accountable?" in unhelpful and "Answer given: <q>All are.</q>" in unhelpful
+    assert "None yet." in report_html(Report(30, 0))
