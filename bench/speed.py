@@ -1,6 +1,6 @@
 """Speed against the bare model: `python -m bench.speed [--repeat N] [--articles N] [--only PART ...]`.
 
-Three figures, each beside its baseline measured in the same run (the machine is shared, so only
+Four figures, each beside its baseline measured in the same run (the machine is shared, so only
 ratios measured side by side mean anything; every figure is a median over repeats):
 
 - query: `qa.retrieve` p50/p95 on the article index against a bare sentence-transformers
@@ -10,6 +10,8 @@ ratios measured side by side mean anything; every figure is a median over repeat
 - build: characters embedded per second by the whole `index.build` (reading, splitting, embedding,
   BM25, FAISS, writing, publishing) against sentence-transformers encoding exactly the texts the
   build embedded (captured from the build itself, so the two cannot drift apart).
+- log: a chat question (`ui.chat.ChatService.reply`: ask, render) with the question log on
+  against off, timed in alternating rounds, and the log's `record` call alone.
 """
 
 from __future__ import annotations
@@ -112,6 +114,50 @@ def query_latency(index_dir: Path, questions: Sequence[str], model: Any, repeat:
         "bare_encode_p95_ms": 1000 * percentile(bare, 95),
         "retrieve_over_bare_p50": p50 / bare_p50,
         "retrieve_p95_over_p50": p95 / p50,
+    }
+
+
+def question_log_cost(index_dir: Path, questions: Sequence[str], workdir: Path, repeat: int = 5) -> dict[str, float]:
+    """What logging adds to a chat question: p50 with the question log on against off.
+
+    Both sides answer the same questions through the chat's own `ChatService` in alternating
+    rounds (as `query_latency`); the log is a real SQLite file on disk in WAL mode. The log's
+    `record` call is also timed where it runs, between questions (colder than in a tight loop).
+    """
+    import qa
+    from qa.questionlog import QuestionLog
+    from ui.chat import ChatService
+
+    records: list[float] = []
+
+    class TimedLog(QuestionLog):
+        def record(self, *args: Any, **kwargs: Any) -> int | None:
+            began = time.perf_counter()
+            row = super().record(*args, **kwargs)
+            records.append(time.perf_counter() - began)
+            return row
+
+    index = qa.Index.load(index_dir)
+    question_log = TimedLog(workdir / "questions.db")
+    off, on = ChatService(index), ChatService(index, question_log=question_log)
+    for q in questions[:5]:
+        off.reply(q)
+        on.reply(q)
+    records.clear()
+    timings: dict[str, list[float]] = {"off": [], "on": []}
+    sides = [("off", off), ("on", on)]
+    for r in range(repeat):
+        for name, service in sides if r % 2 == 0 else reversed(sides):
+            timings[name].extend(_timed(lambda q=q, service=service: service.reply(q)) for q in questions)
+    question_log.close()
+    p50_off, p50_on = percentile(timings["off"], 50), percentile(timings["on"], 50)
+    return {
+        "questions": len(timings["on"]),
+        "chat_log_off_p50_ms": 1000 * p50_off,
+        "chat_log_on_p50_ms": 1000 * p50_on,
+        "log_on_minus_off_p50_ms": 1000 * (p50_on - p50_off),
+        "record_p50_ms": 1000 * percentile(records, 50),
+        "record_p95_ms": 1000 * percentile(records, 95),
     }
 
 
@@ -246,7 +292,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=int,
         help="threads for both sides (QA_QUERY_THREADS, QA_BUILD_THREADS and torch); default: each one's own",
     )
-    parser.add_argument("--only", nargs="+", choices=["query", "start", "build"], default=["query", "start", "build"])
+    parser.add_argument(
+        "--only", nargs="+", choices=["query", "start", "build", "log"], default=["query", "start", "build", "log"]
+    )
     args = parser.parse_args(argv)
 
     if args.threads:
@@ -255,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         # each other.
         os.environ["QA_QUERY_THREADS"] = os.environ["QA_BUILD_THREADS"] = str(args.threads)
     questions = load_questions()
-    model = bare_model()
+    model = bare_model() if {"query", "build"} & set(args.only) else None
     if args.threads:
         import torch
 
@@ -275,6 +323,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             write_squad_articles(docs, args.articles)
             figures = build_throughput([docs], model, work / "builds", args.build_repeat)
             report("speed.build", {**thread_settings(), "articles": args.articles, **figures})
+        if "log" in args.only:
+            figures = question_log_cost(index_dir, questions, work, args.repeat)
+            report("speed.log", {**thread_settings(), **figures})
 
 
 if __name__ == "__main__":

@@ -1,15 +1,24 @@
-"""`python -m qa "question" [--k N] [--index DIR] [--json]`: ask the index from the command line."""
+"""Ask the index from the command line, or see what readers asked that it does not answer.
+
+python -m qa "question" [--k N] [--index DIR] [--json]
+python -m qa report [--since DAYS] [--csv]
+python -m qa -- report          (asks the question "report")
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 import sys
 import textwrap
+from typing import TextIO
 
 from qa import ask
+from qa.config import SETTINGS
 from qa.errors import QAError
+from qa.questionlog import QuestionGroup, Report, open_log
 from qa.types import Answer
 
 _PASSAGE_FIELDS = ("text", "score", "source", "title", "start", "end", "highlight")
@@ -37,8 +46,98 @@ def _readable(answer: Answer) -> str:
     return "\n".join(lines).rstrip()
 
 
+_STATUS_WORDS = {"related": "related", "not_covered": "not covered", "answered": "answered"}
+_CSV_FIELDS = ("list", "count", "question", "status", "last_asked", "top_source", "answer", "variants")
+
+
+def _group_lines(group: QuestionGroup, with_answer: bool) -> list[str]:
+    when = group.last_asked[:16].replace("T", " ")
+    lines = [f"{group.count:>6}  {when}  {_STATUS_WORDS.get(group.status, group.status):<11}  {group.question}"]
+    indent = " " * 39
+    if with_answer and group.answer:
+        lines += textwrap.wrap(f"answer: “{group.answer}”", 100, initial_indent=indent, subsequent_indent=indent + "  ")
+    if group.top_source:
+        lines.append(f"{indent}top source: {group.top_source}")
+    if group.variants:
+        also = "; ".join(f"“{v}”" for v in group.variants[:5]) + (" ..." if len(group.variants) > 5 else "")
+        lines += textwrap.wrap(f"also asked as: {also}", 100, initial_indent=indent, subsequent_indent=indent + "  ")
+    return lines
+
+
+def _times(count: float, word: str) -> str:
+    shown = f"{int(count):,}" if float(count).is_integer() else f"{count:g}"
+    return f"{shown} {word}{'' if count == 1 else 's'}"
+
+
+def report_text(report: Report) -> str:
+    """The report as people read it: two lists, most asked first, with counts."""
+    lines = [f"{_times(report.questions, 'question')} asked in the last {_times(report.since_days, 'day')}.", ""]
+    header = f"{'count':>6}  {'last asked (UTC)':<16}  {'status':<11}  question"
+    for title, groups, verb, with_answer in (
+        ("Questions the content does not answer", report.unanswered, "asked", False),
+        ("Answers marked unhelpful", report.unhelpful, "marked", True),
+    ):
+        lines.append(f"{title}: {len(groups)} ({verb} {_times(sum(g.count for g in groups), 'time')})")
+        if groups:
+            lines.append(header)
+            for group in groups:
+                lines += _group_lines(group, with_answer)
+        else:
+            lines.append("  none")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def write_report_csv(report: Report, out: TextIO) -> None:
+    """The report as CSV: one row per group, `list` saying which list ("unanswered", "unhelpful")."""
+    writer = csv.writer(out)
+    writer.writerow(_CSV_FIELDS)
+    for name, groups in (("unanswered", report.unanswered), ("unhelpful", report.unhelpful)):
+        for g in groups:
+            writer.writerow(
+                (name, g.count, g.question, g.status, g.last_asked, g.top_source, g.answer, " | ".join(g.variants))
+            )
+
+
+def report_main(argv: list[str]) -> int:
+    """`python -m qa report [--since DAYS] [--csv]`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m qa report",
+        description="Questions readers asked that the content does not answer, and answers they marked "
+        'unhelpful, from the question log (QA_LOG_DB). To ask the question "report": python -m qa -- report',
+    )
+    parser.add_argument("--since", type=float, metavar="DAYS", help="only the last DAYS days (default: all kept)")
+    parser.add_argument("--csv", action="store_true", help="print CSV, one row per question group")
+    args = parser.parse_args(argv)
+    if args.since is not None and not args.since > 0:
+        parser.error("--since must be a number of days above 0")
+    try:
+        question_log = open_log()
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if question_log is None:
+        print("error: the question log is off (QA_LOG=0); unset QA_LOG to keep one", file=sys.stderr)
+        return 1
+    try:
+        report = question_log.report(args.since)
+    finally:
+        question_log.close()
+    if args.csv:
+        write_report_csv(report, sys.stdout)
+    else:
+        print(f"Question log: {SETTINGS.log_db}")
+        print(report_text(report))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m qa", description=__doc__)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["report"]:
+        return report_main(argv[1:])
+    parser = argparse.ArgumentParser(
+        prog="python -m qa", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("question")
     parser.add_argument("--k", type=int, default=3, help="passages to show (default: %(default)s)")
     parser.add_argument("--index", metavar="DIR", help="index folder (default: QA_INDEX_DIR or var/index)")

@@ -28,6 +28,17 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name}={value!r} is not a whole number; unset it or fix it") from None
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}={value!r} is not 0 or 1; unset it or fix it")
+
+
 @dataclass(frozen=True)
 class Settings:
     # Where things live.
@@ -75,6 +86,13 @@ class Settings:
     upload_max_request_bytes: int = field(default_factory=lambda: _env_int("QA_UPLOAD_MAX_REQUEST_BYTES", 100_000_000))
     # A .docx is a zip: what it may inflate to, in all (a zip bomb is refused before it is read).
     docx_max_unzipped_bytes: int = field(default_factory=lambda: _env_int("QA_DOCX_MAX_UNZIPPED_BYTES", 100_000_000))
+
+    # The question log (qa/questionlog.py): what readers asked, how it was answered, their thumbs
+    # up or down. No user name or address is ever stored; rows older than `log_days` are removed
+    # each time a server (or `python -m qa report`) opens the log.
+    log_enabled: bool = field(default_factory=lambda: _env_flag("QA_LOG", True))
+    log_db: Path = field(default_factory=lambda: _env_path("QA_LOG_DB", PROJECT_ROOT / "var" / "questions.db"))
+    log_days: int = field(default_factory=lambda: _env_int("QA_LOG_DAYS", 90))
 
     def splitter_id(self) -> dict[str, int]:
         """What, besides the model, decides documents, passages and vectors.

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# No test writes to the project's own question log (var/questions.db); the tests of the log
+# give every log, and every server they start, a file of its own.
+os.environ.setdefault("QA_LOG", "0")
 
 ARTICLE = (
     Path(__file__).resolve().parent.parent / "corpus" / "michael-west-collective-leadership-for-culture-change.txt"

@@ -81,3 +81,19 @@ def test_load_against_the_real_server(built_index, tmp_path):
     figures = load.run(built_index, tmp_path, users=2, per_user=1, call_timeout=60, deadline=120, questions=QUESTIONS)
     assert figures["errors"] == 0, figures.get("first_error")
     assert figures["answered"] == 2 and "/ask" in figures["endpoints"]
+
+
+def test_speed_question_log_cost_reports_every_figure(built_index, tmp_path):
+    figures = speed.question_log_cost(built_index, QUESTIONS, tmp_path, repeat=2)
+    assert figures["questions"] == 6
+    assert (tmp_path / "questions.db").exists()
+    for key in ("chat_log_off_p50_ms", "chat_log_on_p50_ms", "record_p50_ms", "record_p95_ms"):
+        assert figures[key] > 0
+
+
+def test_questionlog_target_check_runs_end_to_end(built_index, tmp_path):
+    from bench import questionlog
+
+    figures = questionlog.run(built_index, tmp_path)
+    assert figures["uncovered_questions"] >= 10 and figures["covered_listed"] == "False"
+    assert 0 <= figures["listed_with_count_2"] <= figures["uncovered_questions"]

@@ -15,12 +15,14 @@ pickle to read them:
 # No `from __future__ import annotations` here: Gradio reads the endpoints' type hints at run
 # time to publish their schema, and cannot resolve them from strings.
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypedDict
 
 import gradio as gr
 
 from qa import QAError
+from qa.questionlog import QuestionLog
 from qa.types import Answer, Passage
 from ui.chat import clamp_k
 
@@ -106,10 +108,13 @@ def _client_error(exc: Exception) -> gr.Error:
     return gr.Error("Internal error; the service's log has the details", print_exception=False)
 
 
-def make_endpoints(index: Any) -> tuple[Callable[..., list[PassageJSON]], Callable[..., AnswerJSON]]:
+def make_endpoints(
+    index: Any, question_log: QuestionLog | None = None
+) -> tuple[Callable[..., list[PassageJSON]], Callable[..., AnswerJSON]]:
     """The `retrieve` and `ask` functions for `gr.api`, bound to one index (a `qa.Index`).
 
-    Their type hints are what Gradio publishes as the endpoint's schema, so they stay precise.
+    Questions to `ask` are stored in `question_log` when given. The functions' type hints are
+    what Gradio publishes as the endpoint's schema, so they stay precise.
     """
 
     def retrieve(question: str, k: int = 5) -> list[PassageJSON]:
@@ -125,8 +130,12 @@ def make_endpoints(index: Any) -> tuple[Callable[..., list[PassageJSON]], Callab
         `history` is the conversation's earlier questions, for a follow-up such as "and who?".
         """
         try:
-            return answer_json(index.ask(question, k=clamp_k(k), history=[str(h) for h in history or []]))
+            began = time.perf_counter()
+            answer = index.ask(question, k=clamp_k(k), history=[str(h) for h in history or []])
         except Exception as exc:
             raise _client_error(exc) from None
+        if question_log is not None:
+            question_log.record(question, answer, time.perf_counter() - began, channel="api")
+        return answer_json(answer)
 
     return retrieve, ask

@@ -16,6 +16,7 @@ from typing import Any
 
 import gradio as gr
 
+from qa.questionlog import QuestionLog, open_log
 from ui import render
 from ui.api import make_endpoints
 from ui.chat import DEFAULT_K, MAX_K, MIN_K, ChatService
@@ -60,6 +61,51 @@ OUTER_CSS = """
   .gradio-container .app.main { padding: 8px 10px !important; }
 }
 """
+
+# "Copy reference" under each citation (ui.render.reference_html). One listener for the whole
+# page, since the chat's sanitiser strips inline handlers and replies arrive after load. The
+# reference goes on the clipboard as plain text and as HTML (title in italics); where the
+# clipboard API is unavailable (plain http off this machine) a selected text copy stands in.
+COPY_REFERENCE_JS = """
+<script>
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest && event.target.closest(".qa-copy-ref");
+  if (!button) return;
+  const box = button.closest(".qa-reference");
+  const reference = box && box.querySelector(".qa-ref-text");
+  if (!reference) return;
+  const plain = reference.textContent, rich = reference.innerHTML;
+  let copied = false;
+  try {
+    if (navigator.clipboard && window.ClipboardItem) {
+      await navigator.clipboard.write([new ClipboardItem({
+        "text/plain": new Blob([plain], {type: "text/plain"}),
+        "text/html": new Blob([rich], {type: "text/html"}),
+      })]);
+      copied = true;
+    } else if (navigator.clipboard) {
+      await navigator.clipboard.writeText(plain);
+      copied = true;
+    }
+  } catch (error) { copied = false; }
+  if (!copied) {
+    const area = document.createElement("textarea");
+    area.value = plain;
+    document.body.appendChild(area);
+    area.select();
+    try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
+    area.remove();
+  }
+  box.classList.add("qa-copied");
+  button.textContent = copied ? "Copied" : "Select and copy:";
+  setTimeout(() => { button.textContent = "Copy reference"; }, 2500);
+});
+</script>
+"""
+
+# What the page's <head> needs besides Gradio's own; any server mounting the chat passes it on
+# (`launch(head=...)` or `gr.mount_gradio_app(..., head=...)`).
+PAGE_HEAD = f"<style>{OUTER_CSS}</style>{COPY_REFERENCE_JS}"
 
 # System fonts only: the default theme fetches Google Fonts, which fails (and logs console
 # errors) on machines without internet access, and sends every visitor's address to Google.
@@ -113,15 +159,39 @@ def _take_option(busy_since: float, event: gr.SelectData) -> tuple[Any, Any]:
     return _take_example(event.value, busy_since)
 
 
-def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT_K) -> gr.Blocks:
+def default_question_log() -> QuestionLog | None:
+    """The question log from settings; answering goes on without one if it cannot be opened."""
+    try:
+        return open_log()
+    except (OSError, ValueError) as exc:
+        log.error("questions are not logged: %s", exc)
+        return None
+
+
+def _feedback(service: ChatService, logged: dict[int, int] | None, like: gr.LikeData) -> None:
+    """A thumbs up or down on a reply, stored on that reply's row of the question log.
+
+    The row is looked up server side from the reply's place in the chat, so a page can only
+    rate answers it was given. Gradio sends True (like), False (dislike) or "" (withdrawn).
+    """
+    row = (logged or {}).get(like.index) if isinstance(like.index, int) else None
+    if row is not None:
+        service.feedback(row, like.liked if isinstance(like.liked, bool) else None)
+
+
+def build_app(
+    index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT_K, question_log: QuestionLog | None = None
+) -> gr.Blocks:
     """Build the chat page for `index` (a `qa.Index`); `examples` are offered to click.
 
     The conversation's earlier questions live in per-browser-session state and are passed to
-    `index.ask(history=...)`, so a follow-up is searched with its context.
+    `index.ask(history=...)`, so a follow-up is searched with its context. Every question is
+    stored in `question_log` (by default the one `QA_LOG_DB` names, none when `QA_LOG=0`), and
+    the like buttons under each reply rate its row there.
     """
     info = index.info
-    service = ChatService(index, examples)
-    retrieve, ask = make_endpoints(index)
+    service = ChatService(index, examples, question_log=question_log or default_question_log())
+    retrieve, ask = make_endpoints(index, service.question_log)
 
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as demo:
         gr.HTML(render.header_html(info), elem_id="qa-header")
@@ -138,7 +208,7 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
             render_markdown=True,
             latex_delimiters=[],
             buttons=[],
-            feedback_options=None,
+            feedback_options=("Like", "Dislike") if service.question_log else None,
             group_consecutive_messages=False,
             autoscroll=False,  # SCROLL_TO_LATEST_JS places the view instead
         )
@@ -183,10 +253,16 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
         # The question handed on to `converse`. A component, not a gr.State: the browser sends
         # its value along, so `converse` gets the question that was handed on to it.
         pending = gr.JSON(None, visible=False)
+        # Each logged reply's place in the chat -> its row in the question log, for the likes.
+        logged = gr.State({})
 
         def converse(
-            handed_on: dict[str, Any] | None, chat: list[Message] | None, earlier: list[str] | None, k_value: float
-        ) -> Iterator[tuple[Any, Any, Any]]:
+            handed_on: dict[str, Any] | None,
+            chat: list[Message] | None,
+            earlier: list[str] | None,
+            k_value: float,
+            rows: dict[int, int] | None,
+        ) -> Iterator[tuple[Any, Any, Any, Any]]:
             """Show the question (escaped), then add its answer.
 
             A generator, so the question appears as soon as this starts, before the answer.
@@ -198,7 +274,7 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
             earlier = list(earlier or [])
             if message.strip():
                 chat.append({"role": "user", "content": render.question_html(message)})
-                yield chat, gr.skip(), gr.skip()
+                yield chat, gr.skip(), gr.skip(), gr.skip()
             turn = service.reply(message, earlier, k_value)
             reply: Message = {"role": "assistant", "content": turn.html}
             if turn.suggestions:
@@ -206,7 +282,10 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
                 reply["options"] = [{"value": s, "label": s} for s in turn.suggestions]
             if turn.answered:
                 earlier.append(message.strip())
-            yield [*chat, reply], earlier, 0.0
+            rows = dict(rows or {})
+            if turn.log_id is not None:
+                rows[len(chat)] = turn.log_id
+            yield [*chat, reply], earlier, 0.0, rows
 
         quick: dict[str, Any] = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         # The browser empties the box the moment a question is sent (a reply from the server
@@ -219,8 +298,8 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
         chatbot.option_select(_take_option, [busy], [pending, busy], **quick)
         pending.change(
             converse,
-            [pending, chatbot, asked, k],
-            [chatbot, asked, busy],
+            [pending, chatbot, asked, k, logged],
+            [chatbot, asked, busy, logged],
             # Should a question be handed on while the last is still answered in this page, it
             # waits for that answer and then starts from the chat as it is by then.
             trigger_mode="always_last",
@@ -229,7 +308,14 @@ def build_app(index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT
         )
         chatbot.change(fn=None, js=SCROLL_TO_LATEST_JS)
         # Clearing the chat starts a new conversation: earlier questions no longer apply.
-        chatbot.clear(lambda: [], None, [asked], queue=False, api_visibility="private")
+        chatbot.clear(lambda: ([], {}), None, [asked, logged], queue=False, api_visibility="private")
+
+        if service.question_log is not None:  # no like buttons (nor listener) without a log to keep them
+
+            def rate(rows: dict[int, int] | None, like: gr.LikeData) -> None:
+                _feedback(service, rows, like)
+
+            chatbot.like(rate, [logged], None, **quick)
 
         gr.api(retrieve, api_name="retrieve")
         gr.api(ask, api_name="ask")
@@ -260,5 +346,5 @@ def mount(
         footer_links=["api", "settings"],
         theme=theme(),
         css_paths=[STYLE],
-        head=f"<style>{OUTER_CSS}</style>",
+        head=PAGE_HEAD,
     )

@@ -7,11 +7,13 @@ Gradio wiring in `ui.app` only moves strings and lists in and out of this.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from qa import QAError
+from qa.questionlog import QuestionLog
 from qa.types import Answer, Passage
 from ui import render
 
@@ -44,12 +46,14 @@ class Turn:
     """The outcome of one question.
 
     `html` is the reply; `answered` says whether the question joins the conversation's history
-    (refused or failed questions do not); `suggestions` are questions to offer as buttons.
+    (refused or failed questions do not); `suggestions` are questions to offer as buttons;
+    `log_id` is the question's row in the question log, for the reader's feedback on it.
     """
 
     html: str
     answered: bool
     suggestions: tuple[str, ...] = ()
+    log_id: int | None = None
 
 
 def clamp_k(k: object) -> int:
@@ -76,8 +80,10 @@ class ChatService:
         examples: Sequence[str] = (),
         context_chars: int = 400,
         suggest_as_buttons: bool = True,
+        question_log: QuestionLog | None = None,
     ):
         self.index = index
+        self.question_log = question_log
         self.examples = tuple(examples)
         self.context_chars = context_chars
         # True when the caller shows `Turn.suggestions` as buttons, so the HTML need not list them.
@@ -97,7 +103,9 @@ class ChatService:
             return Turn(render.notice_html(EMPTY_QUESTION), False, self.examples)
         history = tuple(earlier)[-HISTORY_TURNS:]
         try:
+            began = time.perf_counter()
             answer = self.index.ask(question, k=clamp_k(k), history=history)
+            log_id = self._record(question, answer, time.perf_counter() - began)
             contexts = [self._context(p) for p in answer.passages]
             html = render.answer_html(answer, contexts, self.examples, self.suggest_as_buttons)
         except QAError as exc:
@@ -111,4 +119,12 @@ class ChatService:
             # The traceback goes to the log for the operator, never to the page.
             log.exception("unexpected error answering %r", question[:200])
             return Turn(render.notice_html(UNEXPECTED_ERROR, "error"), answered=False)
-        return Turn(html, answered=True, suggestions=() if answer.found else self.examples)
+        return Turn(html, answered=True, suggestions=() if answer.found else self.examples, log_id=log_id)
+
+    def _record(self, question: str, answer: Answer, latency: float) -> int | None:
+        return self.question_log.record(question, answer, latency, channel="chat") if self.question_log else None
+
+    def feedback(self, log_id: int, helpful: bool | None) -> None:
+        """The reader's thumbs up (True), down (False) or its withdrawal (None) on an answer."""
+        if self.question_log is not None:
+            self.question_log.feedback(log_id, helpful)

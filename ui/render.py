@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from qa.reference import harvard, web_address
 from qa.types import Answer, Passage
 
 if TYPE_CHECKING:  # only for annotations: the UI reads these objects, it never builds them
@@ -129,8 +130,8 @@ def citation_meta(passage: Passage) -> str:
     if passage.section:
         parts.append(f'<span class="qa-section">{text(passage.section)}</span>')
     title = text(passage.title or passage.source)
-    url = str(passage.metadata.get("url", ""))
-    if url.startswith(("http://", "https://")):  # never javascript: or data:, whatever a document says
+    url = web_address(passage.metadata)
+    if url:  # a web document: its title links to the original page
         title = f'<a href="{text(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
     parts.append(f'<cite class="qa-title">{title}</cite>')
     if not passage.section:
@@ -168,6 +169,19 @@ def context_html(passage: Passage, context: tuple[str, str] | None) -> str:
     )
 
 
+def reference_html(passage: Passage) -> str:
+    """The "Copy reference" button and the Harvard reference it copies.
+
+    The reference sits hidden beside the button (title in `<i>`, all text escaped); a page-level
+    script in `ui.app` copies it on click, since the chat's sanitiser drops inline handlers.
+    """
+    reference = harvard(passage.metadata, passage.title, passage.source)
+    return (
+        '<div class="qa-reference"><button type="button" class="qa-copy-ref">Copy reference</button>'
+        f'<span class="qa-ref-text">{reference.html}</span></div>'
+    )
+
+
 def citation_html(number: int, passage: Passage, context: tuple[str, str] | None = None) -> str:
     """One numbered citation: where it is from, how relevant, the passage with its mark."""
     return (
@@ -175,7 +189,7 @@ def citation_html(number: int, passage: Passage, context: tuple[str, str] | None
         f'<div class="qa-cite-head"><span class="qa-num">[{number}]</span> {citation_meta(passage)}'
         f"</div>{relevance_html(passage.relevance)}"
         f'<blockquote class="qa-passage">{highlighted_passage(passage)}</blockquote>'
-        f"{context_html(passage, context)}</li>"
+        f"{context_html(passage, context)}{reference_html(passage)}</li>"
     )
 
 

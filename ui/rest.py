@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from starlette.exceptions import HTTPException
 
 from qa.config import SETTINGS
 from qa.errors import IndexBusyError, IndexCorruptError, IndexNotFoundError, QAError
+from qa.questionlog import QuestionLog
 from ui.api import answer_json, passage_json
 
 log = logging.getLogger(__name__)
@@ -163,8 +165,11 @@ def _json(body: Any) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
 
 
-def make_router(index: Any, authorize: Callable[..., None]) -> APIRouter:
-    """The /api/v1 routes over `index` (a `qa.Index`, or one wrapped to count its questions)."""
+def make_router(index: Any, authorize: Callable[..., None], question_log: QuestionLog | None = None) -> APIRouter:
+    """The /api/v1 routes over `index` (a `qa.Index`, or one wrapped to count its questions).
+
+    Each question to /ask is recorded in `question_log` (channel "api"), if there is one.
+    """
     router = APIRouter(
         prefix="/api/v1",
         tags=["questions"],
@@ -182,7 +187,11 @@ def make_router(index: Any, authorize: Callable[..., None]) -> APIRouter:
         with `history`).
         """
         request.state.question = body.question
-        return _json(answer_json(index.ask(body.question, k=body.k, history=body.history)))
+        began = time.perf_counter()
+        answer = index.ask(body.question, k=body.k, history=body.history)
+        if question_log is not None:
+            question_log.record(body.question, answer, time.perf_counter() - began, channel="api")
+        return _json(answer_json(answer))
 
     @router.post("/retrieve", response_model=RetrieveOut, summary="Passages for a question")
     def retrieve(body: RetrieveRequest, request: Request) -> Response:

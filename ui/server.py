@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qa import store
 from qa.config import SETTINGS
 from qa.errors import QAError
-from ui.app import build_app, mount
+from ui.app import build_app, default_question_log, mount
 from ui.library import UPLOADS, mount_library
 from ui.metrics import CONTENT_TYPE, MeteredIndex, Metrics
 from ui.middleware import AccessLog, BodyLimit
@@ -70,7 +70,8 @@ def create_app(
     )
     _install_error_handlers(app)
     authorize = _authorizer(auth, api_token)
-    app.include_router(make_router(MeteredIndex(index, metrics, "api"), authorize))
+    question_log = default_question_log()
+    app.include_router(make_router(MeteredIndex(index, metrics, "api"), authorize, question_log))
 
     @app.get("/healthz", tags=["service"], summary="Alive")
     def healthz() -> dict[str, Any]:
@@ -98,7 +99,7 @@ def create_app(
     # The Library (admin only; off without QA_ADMIN_TOKEN), before the chat takes every other path.
     mount_library(app, index.path)
 
-    demo = build_app(MeteredIndex(index, metrics, "chat"), examples=examples)
+    demo = build_app(MeteredIndex(index, metrics, "chat"), examples=examples, question_log=question_log)
     mount(app, demo, "/", auth=auth, concurrency=concurrency)
     # The last added runs first: the access log sees (and times) the body limit's refusals too.
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, exempt=(UPLOADS,))

@@ -1,0 +1,359 @@
+"""The question log: what readers asked, how it was answered, and whether the answer helped.
+
+One SQLite file (`QA_LOG_DB`, default var/questions.db) shared by every server process: WAL
+mode lets readers run beside the one writer, and a busy timeout makes a writer wait its turn
+rather than fail with "database is locked". Each row is one question: when, the question, the
+answer's status, its top source and quote, how long answering took, which way in (chat or api),
+and the reader's thumbs up or down. No user name, address or session is ever stored.
+Rows older than `QA_LOG_DAYS` are removed whenever the log is opened (each server start), and
+once a day by a running server.
+
+    log = open_log()                           # None when QA_LOG=0
+    row = log.record(question, answer, 0.012)  # the row id, or None if the write failed
+    log.feedback(row, helpful=False)           # thumbs down
+
+Logging never breaks answering: a failed write is logged as a warning and the question is
+answered as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from difflib import SequenceMatcher
+from pathlib import Path
+
+from qa.config import SETTINGS, Settings
+from qa.lexical import tokenize
+from qa.types import ANSWERED, NOT_COVERED, RELATED, Answer
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+# A writer waits this long for another process's write to finish before giving up on the row.
+BUSY_SECONDS = 10.0
+# Stored text is cut to these lengths: a log row is evidence of a question, not an archive.
+QUESTION_CHARS = 1000
+ANSWER_CHARS = 600
+# Two wordings are the same question when their content words mostly agree, or when their text
+# differs by little more than a typo (one word spelt differently).
+SAME_WORDS = 0.75
+SAME_TEXT = 0.9
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS questions (
+    id          INTEGER PRIMARY KEY,
+    asked_at    TEXT NOT NULL,             -- ISO-8601 UTC, sorts as text
+    question    TEXT NOT NULL,
+    status      TEXT NOT NULL,             -- answered | related | not_covered
+    top_source  TEXT NOT NULL DEFAULT '',
+    answer      TEXT NOT NULL DEFAULT '',  -- the quoted answer ('' when not answered)
+    latency_ms  REAL NOT NULL,
+    channel     TEXT NOT NULL DEFAULT '',  -- chat | api
+    helpful     INTEGER,                   -- 1 thumbs up, 0 thumbs down, NULL no feedback
+    feedback_at TEXT
+);
+CREATE INDEX IF NOT EXISTS questions_asked_at ON questions (asked_at);
+"""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    """One question as readers asked it, near-duplicate wordings folded in.
+
+    `question` is the wording asked most often; `count` counts every asking of every wording;
+    `variants` are the other wordings, most asked first. `status`, `top_source` and `answer`
+    are those of the latest asking.
+    """
+
+    question: str
+    count: int
+    last_asked: str
+    status: str
+    top_source: str = ""
+    answer: str = ""
+    variants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `python -m qa report` prints: unanswered questions and unhelpful answers."""
+
+    since_days: float
+    questions: int  # all questions asked in the period
+    unanswered: list[QuestionGroup] = field(default_factory=list)
+    unhelpful: list[QuestionGroup] = field(default_factory=list)
+
+
+def normalise(question: str) -> str:
+    """The question reduced to lower-case words, for spotting the same question typed again.
+
+    >>> normalise("  What’s a  CCG?? ")
+    "what's a ccg"
+    """
+    text = unicodedata.normalize("NFKC", question).casefold().replace("’", "'")
+    return " ".join(re.findall(r"\w+(?:'\w+)*", text))
+
+
+def _words(key: str) -> frozenset[str]:
+    """The content words (stems) of a normalised question; all its words if it has none."""
+    return frozenset(tokenize(key) or key.split())
+
+
+def _near(a: str, words_a: frozenset[str], b: str, words_b: frozenset[str]) -> bool:
+    if a == b or len(words_a & words_b) >= SAME_WORDS * len(words_a | words_b) > 0:
+        return True
+    if len(words_a ^ words_b) > 2:  # more than one word apart: no typo explains that
+        return False
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    return (
+        matcher.real_quick_ratio() >= SAME_TEXT and matcher.quick_ratio() >= SAME_TEXT and matcher.ratio() >= SAME_TEXT
+    )
+
+
+def _could_be_near(shared: int, size_a: int, size_b: int) -> bool:
+    """Whether word sets of these sizes sharing `shared` words could pass `_near`'s word tests."""
+    union = size_a + size_b - shared
+    return shared >= SAME_WORDS * union or union - shared <= 2
+
+
+def same_question(a: str, b: str) -> bool:
+    """Whether two normalised questions are near-duplicates (see `SAME_WORDS`, `SAME_TEXT`).
+
+    >>> same_question("what is a freedom to speak up guardian", "what is a freedom to speak up guardain")
+    True
+    >>> same_question("how many nhs trusts are there in england", "how many patients does the nhs treat")
+    False
+    """
+    return _near(a, _words(a), b, _words(b))
+
+
+@dataclass
+class _Form:
+    """All rows whose question normalises to `key`."""
+
+    key: str
+    words: frozenset[str]
+    count: int = 0
+    wordings: Counter[str] = field(default_factory=Counter)
+    latest: tuple[str, str, str, str] = ("", "", "", "")  # asked_at, status, top_source, answer
+
+
+def group_questions(rows: Iterable[tuple[str, str, str, str, str]]) -> list[QuestionGroup]:
+    """Fold rows of (question, asked_at, status, top_source, answer) into near-duplicate groups.
+
+    Most asked first (then most recently asked). Each wording joins the first group whose main
+    wording it nearly duplicates, so a group never drifts away from its main wording. Only
+    groups sharing a content word with it are compared, so thousands of questions take a moment.
+
+    >>> rows = [("What is a CCG?", "2026-01-02", "related", "", ""), ("what is a ccg", "2026-01-03", "related", "", ""),
+    ...         ("Who pays?", "2026-01-01", "not_covered", "", "")]
+    >>> [(g.question, g.count, g.variants) for g in group_questions(rows)]
+    [('What is a CCG?', 2, ('what is a ccg',)), ('Who pays?', 1, ())]
+    """
+    forms: dict[str, _Form] = {}
+    for question, asked_at, status, top_source, answer in rows:
+        key = normalise(question)
+        form = forms.get(key)
+        if form is None:
+            form = forms[key] = _Form(key, _words(key))
+        form.count += 1
+        form.wordings[question] += 1
+        form.latest = max(form.latest, (asked_at, status, top_source, answer))
+    clusters: list[list[_Form]] = []  # each led by its main form
+    by_word: dict[str, list[int]] = {}  # content word -> clusters whose main form has it
+    for form in sorted(forms.values(), key=lambda f: (f.count, f.latest[0]), reverse=True):
+        # Clusters sharing content words with this form, and how many: the word tests of `_near`
+        # need only these counts, so most clusters are ruled out without comparing any text.
+        shared = Counter(n for word in form.words for n in by_word.get(word, ()))
+        home = next(
+            (
+                n
+                for n in sorted(shared)
+                if _could_be_near(shared[n], len(form.words), len(clusters[n][0].words))
+                and _near(clusters[n][0].key, clusters[n][0].words, form.key, form.words)
+            ),
+            None,
+        )
+        if home is None:
+            for word in form.words:
+                by_word.setdefault(word, []).append(len(clusters))
+            clusters.append([form])
+        else:
+            clusters[home].append(form)
+    groups = []
+    for members in clusters:
+        wordings: Counter[str] = Counter()
+        for form in members:
+            wordings.update(form.wordings)
+        asked_at, status, top_source, answer = max(form.latest for form in members)
+        ranked = [w for w, _ in wordings.most_common()]
+        groups.append(
+            QuestionGroup(
+                question=ranked[0],
+                count=sum(form.count for form in members),
+                last_asked=asked_at,
+                status=status,
+                top_source=top_source,
+                answer=answer,
+                variants=tuple(ranked[1:]),
+            )
+        )
+    groups.sort(key=lambda g: (g.count, g.last_asked), reverse=True)
+    return groups
+
+
+class QuestionLog:
+    """The log at `path`; opening it creates it if needed and removes rows older than `keep_days`.
+
+    Safe to share between threads (one connection, used under a lock: each write takes tens of
+    microseconds) and between processes (SQLite's WAL mode and busy timeout). A process forked
+    after opening reconnects on its first write.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], keep_days: int = 90):
+        if keep_days < 1:
+            raise ValueError(f"keep_days (QA_LOG_DAYS) must be at least 1, not {keep_days}")
+        self.path = Path(path)
+        self.keep_days = keep_days
+        self._lock = threading.Lock()
+        self._pid = -1
+        self._connection: sqlite3.Connection | None = None
+        self._purged_on = ""  # the UTC day old rows were last removed
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._lock:
+                self._purge(self._connect())
+        except (OSError, sqlite3.Error) as exc:
+            raise OSError(f"cannot open the question log {self.path}: {exc}; set QA_LOG_DB to a writable file") from exc
+
+    def _purge(self, connection: sqlite3.Connection) -> None:
+        """Remove rows older than `keep_days` (call with the lock held)."""
+        now = _now()
+        cutoff = _stamp(now - timedelta(days=self.keep_days))
+        removed = connection.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,)).rowcount
+        self._purged_on = now.date().isoformat()
+        if removed:
+            log.info("question log: removed %d questions older than %d days", removed, self.keep_days)
+
+    def _connect(self) -> sqlite3.Connection:
+        """This process's connection (call with the lock held)."""
+        if self._connection is not None and self._pid == os.getpid():
+            return self._connection
+        # Autocommit: every statement is its own short transaction, so a writer holds the lock
+        # only for one INSERT or UPDATE and never upgrades a read lock (which WAL cannot wait on).
+        connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
+        connection.execute("PRAGMA journal_mode = WAL")
+        # In WAL mode NORMAL loses nothing on a crash of the process, only perhaps the last rows
+        # on a power cut, and spares an fsync on every question.
+        connection.execute("PRAGMA synchronous = NORMAL")
+        if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            connection.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
+        self._connection, self._pid = connection, os.getpid()
+        return connection
+
+    def _write(self, sql: str, values: tuple) -> sqlite3.Cursor | None:
+        try:
+            with self._lock:
+                connection = self._connect()
+                # A server running for months still keeps nothing older than `keep_days`.
+                if self._purged_on != _now().date().isoformat():
+                    self._purge(connection)
+                return connection.execute(sql, values)
+        except sqlite3.Error as exc:
+            log.warning("question log %s: write failed: %s", self.path, exc)
+            return None
+
+    def record(self, question: str, answer: Answer, latency: float, channel: str = "chat") -> int | None:
+        """Store one answered question; `latency` in seconds. Returns the row id (None if not stored)."""
+        top_source = answer.passages[0].source if answer.passages else ""
+        quote = answer.text[:ANSWER_CHARS] if answer.status == ANSWERED else ""
+        cursor = self._write(
+            "INSERT INTO questions (asked_at, question, status, top_source, answer, latency_ms, channel)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                _stamp(_now()),
+                question.strip()[:QUESTION_CHARS],
+                answer.status,
+                top_source,
+                quote,
+                latency * 1000,
+                channel,
+            ),
+        )
+        return cursor.lastrowid if cursor is not None else None
+
+    def feedback(self, row_id: int, helpful: bool | None) -> bool:
+        """Record a thumbs up (True), down (False) or its withdrawal (None); False if no such row."""
+        cursor = self._write(
+            "UPDATE questions SET helpful = ?, feedback_at = ? WHERE id = ?",
+            (None if helpful is None else int(helpful), _stamp(_now()), int(row_id)),
+        )
+        return cursor is not None and cursor.rowcount == 1
+
+    def _rows(self, where: str, since: datetime) -> list[tuple[str, str, str, str, str]]:
+        with self._lock:
+            return (
+                self._connect()
+                .execute(
+                    "SELECT question, asked_at, status, top_source, answer FROM questions"
+                    f" WHERE asked_at >= ? AND {where}",
+                    (_stamp(since),),
+                )
+                .fetchall()
+            )
+
+    def count(self, since_days: float | None = None) -> int:
+        """How many questions were logged in the last `since_days` days (all kept ones if None)."""
+        since = _now() - timedelta(days=since_days or self.keep_days)
+        with self._lock:
+            return (
+                self._connect()
+                .execute("SELECT count(*) FROM questions WHERE asked_at >= ?", (_stamp(since),))
+                .fetchone()[0]
+            )
+
+    def unanswered(self, since_days: float | None = None) -> list[QuestionGroup]:
+        """Questions the content does not answer (related or not covered), grouped, most asked first."""
+        since = _now() - timedelta(days=since_days or self.keep_days)
+        return group_questions(self._rows(f"status IN ('{RELATED}', '{NOT_COVERED}')", since))
+
+    def unhelpful(self, since_days: float | None = None) -> list[QuestionGroup]:
+        """Questions whose answer a reader marked unhelpful (thumbs down), grouped, most marked first."""
+        since = _now() - timedelta(days=since_days or self.keep_days)
+        return group_questions(self._rows("helpful = 0", since))
+
+    def report(self, since_days: float | None = None) -> Report:
+        """Both lists and the number of questions asked, over the last `since_days` days."""
+        days = since_days or self.keep_days
+        return Report(days, self.count(days), self.unanswered(days), self.unhelpful(days))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None and self._pid == os.getpid():
+                self._connection.close()
+            self._connection = None
+
+
+def open_log(settings: Settings = SETTINGS) -> QuestionLog | None:
+    """The log `settings` describe (`QA_LOG_DB`, `QA_LOG_DAYS`), or None when `QA_LOG=0`."""
+    if not settings.log_enabled:
+        return None
+    return QuestionLog(settings.log_db, settings.log_days)
