@@ -256,3 +256,20 @@ def test_chat_questions_are_counted_apart(client):
     stream = client.get(f"/gradio_api/call/ask/{event}").text
     assert "complete" in stream and DEFINITION[:40] in stream
     assert metric(client, "qa_questions_total", status="answered", via="chat") == before + 1
+
+
+def test_api_questions_are_logged_and_the_library_reports_what_was_not_answered(article_index, tmp_path):
+    from qa.questionlog import QuestionLog
+
+    log = QuestionLog(tmp_path / "questions.db", keep_days=90)
+    app = create_app(article_index, admin_token="admin-s3cret", upload_dir=tmp_path / "uploads", question_log=log)
+    with TestClient(app) as client:
+        for question in ("How do I bake sourdough bread?", "how do i bake sourdough bread", QUESTION):
+            assert client.post("/api/v1/ask", json={"question": question}).status_code == 200
+        assert client.get("/api/v1/report").status_code == 401
+        assert client.get("/api/v1/report", headers={"Authorization": "Bearer wrong"}).status_code == 403
+        report = client.get("/api/v1/report", headers={"Authorization": "Bearer admin-s3cret"}).json()
+    assert report["questions"] == 3
+    unanswered = [(g["question"].lower(), g["count"]) for g in report["unanswered"]]
+    assert unanswered == [("how do i bake sourdough bread?", 2)]
+    assert "sourdough" in report["html"] and QUESTION not in report["html"]

@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,10 @@ from index.refresh import refresh
 from qa import store
 from qa.config import SETTINGS
 from qa.errors import BuildError, IndexBusyError
+from qa.questionlog import QuestionLog
 from qa.sources import SourceFile
 from ui.jobs import Job, JobQueue, Outcome, Report
+from ui.report import report_html
 from ui.uploads import Limits, Refused, check, clean_name
 
 PAGE = Path(__file__).with_name("library.html")
@@ -65,8 +67,12 @@ def mount_library(
     upload_dir: Path | None = None,
     limits: Limits | None = None,
     jobs: JobQueue | None = None,
+    question_log: QuestionLog | None = None,
 ) -> None:
     """Add the Library's page and admin API to `app`, changing the index at `index_path`.
+
+    With a `question_log`, the page also shows what readers asked that the content does not
+    answer, and the answers they marked unhelpful (`GET /api/v1/report`).
 
     Defaults come from qa/config.py: QA_ADMIN_TOKEN, QA_UPLOAD_DIR, QA_MAX_FILE_BYTES,
     QA_UPLOAD_MAX_REQUEST_BYTES, QA_DOCX_MAX_UNZIPPED_BYTES.
@@ -80,6 +86,7 @@ def mount_library(
         or Limits(SETTINGS.max_file_bytes, SETTINGS.upload_max_request_bytes, SETTINGS.docx_max_unzipped_bytes),
         # Job states are kept beside the uploads, so every worker process can report on any job.
         jobs=jobs or JobQueue(folder=upload_dir / _JOBS),
+        question_log=question_log,
     )
     library.clear_stale_staging()
     before = list(app.router.routes)
@@ -94,6 +101,7 @@ def mount_library(
         tags=["library"],
     )
     app.add_api_route("/api/v1/jobs/{job}", library.job, methods=["GET"], tags=["library"])
+    app.add_api_route("/api/v1/report", library.report, methods=["GET"], tags=["library"])
     app.add_api_route("/api/v1/refresh", library.refresh_web, methods=["POST"], status_code=202, tags=["library"])
     # First in line, so a catch-all mounted earlier (the Gradio chat at "/") does not shadow them.
     added = [r for r in app.router.routes if r not in before]
@@ -114,6 +122,7 @@ class _Library:
     upload_dir: Path
     limits: Limits
     jobs: JobQueue
+    question_log: QuestionLog | None = None
 
     def clear_stale_staging(self) -> None:
         """Remove staging folders left by a server that stopped mid-job (old enough to be no one's)."""
@@ -158,6 +167,17 @@ class _Library:
                 "jobs": self.jobs.recent_json(20),
             }
         )
+
+    async def report(self, request: Request, since: float | None = None) -> Response:
+        """What readers asked that the content does not answer, and the answers marked unhelpful."""
+        if refused := self._refuse(request):
+            return refused
+        if self.question_log is None:
+            return error(404, "questions are not logged on this server (QA_LOG=0)")
+        if since is not None and not 0 < since <= 36500:
+            return error(422, "since must be a number of days between 0 and 36500")
+        found = self.question_log.report(since)
+        return JSONResponse({**asdict(found), "html": report_html(found)})
 
     async def job(self, request: Request, job: str) -> Response:
         if refused := self._refuse(request):

@@ -19,6 +19,7 @@ import logging
 import os
 import secrets
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -30,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qa import store
 from qa.config import SETTINGS
 from qa.errors import QAError
+from qa.questionlog import QuestionLog
 from ui.app import build_app, default_question_log, mount
 from ui.library import UPLOADS, mount_library
 from ui.metrics import CONTENT_TYPE, MeteredIndex, Metrics
@@ -53,8 +55,14 @@ def create_app(
     concurrency: int = 4,
     log_questions: bool = SETTINGS.log_questions,
     max_body_bytes: int = SETTINGS.api_max_body_bytes,
+    admin_token: str | None = None,
+    upload_dir: Path | None = None,
+    question_log: QuestionLog | None = None,
 ) -> FastAPI:
     """The whole web app over `index` (a loaded `qa.Index`).
+
+    `admin_token` and `upload_dir` are the Library's (default: QA_ADMIN_TOKEN, QA_UPLOAD_DIR);
+    `question_log` records the chat's and the API's questions (default: the one settings name).
 
     `auth` is the chat's [(user, password)] (None: no login); the API accepts it as HTTP Basic,
     or `api_token` as a bearer token; with neither, the API is open like the chat. `concurrency`
@@ -70,7 +78,7 @@ def create_app(
     )
     _install_error_handlers(app)
     authorize = _authorizer(auth, api_token)
-    question_log = default_question_log()
+    question_log = question_log or default_question_log()
     app.include_router(make_router(MeteredIndex(index, metrics, "api"), authorize, question_log))
 
     @app.get("/healthz", tags=["service"], summary="Alive")
@@ -97,7 +105,7 @@ def create_app(
         return Response(metrics.render(info.passages, info.built_at), media_type=CONTENT_TYPE)
 
     # The Library (admin only; off without QA_ADMIN_TOKEN), before the chat takes every other path.
-    mount_library(app, index.path)
+    mount_library(app, index.path, admin_token=admin_token, upload_dir=upload_dir, question_log=question_log)
 
     demo = build_app(MeteredIndex(index, metrics, "chat"), examples=examples, question_log=question_log)
     mount(app, demo, "/", auth=auth, concurrency=concurrency)
