@@ -67,7 +67,7 @@ class Settings:
             "passage_chars": self.passage_chars,
             "max_tokens": self.max_tokens,
             "splitter_version": 2,
-            "reader_version": 3,
+            "reader_version": 4,
             "embedding_version": 2,
         }
 
