@@ -68,7 +68,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     import qa
-    from qa.config import SETTINGS
     from ui.app import build_app, launch
 
     try:
@@ -80,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     auth = auth_from_env(os.environ)
     if not is_loopback(args.host) and auth is None:
         log.warning("serving on %s without a password; set QA_UI_PASSWORD to require one", args.host)
-    demo = build_app(index, examples=SETTINGS.examples)
+    demo = build_app(index)
     try:
         launch(demo, host=args.host, port=args.port, auth=auth, concurrency=args.concurrency)
     except OSError as exc:  # e.g. the port is taken
