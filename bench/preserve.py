@@ -109,7 +109,7 @@ def passages_by_file(files: Iterable[Path], build: bool, out: Path) -> dict[str,
         from qa import store
 
         folder = files[0].parent
-        subprocess.run([sys.executable, "-m", "index", "build", str(folder), "--out", str(out)], check=True)
+        subprocess.run([sys.executable, "-m", "index", "build", str(folder), "--out", str(out), "--quiet"], check=True)
         data = store.load(out)
         for name, document in data.documents.items():
             texts = [p.text for p in data.passages if p.source == name]
