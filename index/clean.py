@@ -1,10 +1,14 @@
-"""Raw page text -> a clean `Document`: content kept, page furniture gone, metadata lifted out.
+"""The King's Fund page layout: recognised, then its furniture dropped and its metadata lifted out.
 
-Pages saved from web sites (the King's Fund article is one) carry furniture: an age banner,
-"Watch video" buttons, lone bullet dashes, a date line, an empty "Authors" header and, at the
-end, teasers for related content. Cleaning keeps every sentence of the content, makes the title,
-author and date metadata (and a searchable header), and keeps each teaser as its own paragraph
-in a "Related content" section, so it is searchable but never merged into the article.
+Pages saved as text from The King's Fund's site (the bundled article is one) carry furniture: an
+age banner, "Watch video" buttons, lone bullet dashes, a date line, an empty "Authors" header
+and, at the end, teasers for related content. These rules were written for that layout, so they
+run only on a page recognised as having it (`is_kings_fund_page`); every other text goes
+through the plain readers in `index.read`, which drop nothing. Cleaning keeps every sentence of
+the content, word for word and number for number; makes the title, author and date metadata
+(and a searchable header); and keeps each teaser as its own paragraph in a "Related content"
+section, so it is searchable but never merged into the article. Each kind of furniture dropped
+is logged with its count.
 
 The cleaned text separates paragraphs with a blank line; a line break inside a paragraph is a
 hard break (see `index.split`).
@@ -12,18 +16,26 @@ hard break (see `index.split`).
 
 from __future__ import annotations
 
+import logging
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from qa.types import Document, Section
 
+log = logging.getLogger(__name__)
+
+PUBLISHER = "The King's Fund"
 RELATED = "Related content"
 
-_FURNITURE = re.compile(
-    r"^(this content is more than \w+ years? old|watch video|listen|share( this)?( page)?|print|authors?|"
-    r"[-–—•*]*)$",
-    re.IGNORECASE,
-)
+# Each kind of furniture, named for the log: text the page's author did not write.
+_FURNITURE = {
+    "age banner": re.compile(r"^this content is more than \w+ years? old$", re.IGNORECASE),
+    "'Watch video' / 'Listen' button": re.compile(r"^(watch video|listen)$", re.IGNORECASE),
+    "share / print link": re.compile(r"^(share( this)?( page)?|print)$", re.IGNORECASE),
+    "empty 'Authors' header": re.compile(r"^authors?$", re.IGNORECASE),
+    "lone bullet": re.compile(r"^[-–—•*]+$"),
+}
 _DATE = re.compile(
     r"^\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December) \d{4}$"
 )
@@ -36,8 +48,25 @@ _TEASER_KIND = re.compile(
 _BULLET = re.compile(r"^[-–—•*]\s+")
 # "Name Surname: topic" titles name the speaker or author (interviews, videos, blogs).
 _NAMED_TITLE = re.compile(r"^((?:[A-Z][\w'’.-]+ ){1,3}[A-Z][\w'’-]+): ")
-# A lone page number left between two words by a PDF-to-text conversion ("in 2 order that").
-_STRAY_NUMBER = re.compile(r"\b(in|on|at|of|to|for|with|by|from|the|a|an|and|or|that) (\d{1,3}) ([a-z]+)\b")
+# How far into a page its layout is looked for: the banner, title, date and "Authors" come first.
+_HEAD_LINES = 6
+
+
+def is_kings_fund_page(raw: str) -> bool:
+    """Whether `raw` is a page saved from The King's Fund's site, as its opening lines show.
+
+    Recognised by the age banner ("This content is more than five years old"), or by a bulleted
+    date line together with an "Authors" header among the first lines; a note, a report or any
+    other text has neither, so the layout's rules never touch it.
+
+    >>> is_kings_fund_page("Huddles\\n- 4 June 2014\\nAuthors\\nText."), is_kings_fund_page("Huddles\\n\\nText.")
+    (True, False)
+    """
+    head = [line.strip() for line in raw.split("\n") if line.strip()][:_HEAD_LINES]
+    if any(_FURNITURE["age banner"].match(line) for line in head):
+        return True
+    dated = any(_BULLET.match(line) and _DATE.match(_BULLET.sub("", line)) for line in head)
+    return dated and any(_FURNITURE["empty 'Authors' header"].match(line) for line in head)
 
 
 @dataclass
@@ -46,20 +75,26 @@ class _Page:
     metadata: dict[str, str] = field(default_factory=dict)
     body: list[str] = field(default_factory=list)
     teasers: list[list[str]] = field(default_factory=list)
+    dropped: Counter[str] = field(default_factory=Counter)
 
 
 def clean_page(raw: str, source: str, fallback_title: str = "") -> Document:
-    """Clean the text of a saved web page (one paragraph or list item per line).
+    """Clean the text of a page in The King's Fund's layout (one paragraph or list item per line).
 
-    >>> doc = clean_page("My title\\n- 4 June 2014\\nWatch video\\nBody text.", "page.txt")
-    >>> doc.title, doc.metadata["date"], doc.text.splitlines()[-1]
-    ('My title', '4 June 2014', 'Body text.')
+    Call it only on a page `is_kings_fund_page` recognises.
+
+    >>> doc = clean_page("My title\\n- 4 June 2014\\nAuthors\\nWatch video\\nBody text.", "page.txt")
+    >>> doc.title, doc.metadata["date"], doc.metadata["publisher"], doc.text.splitlines()[-1]
+    ('My title', '4 June 2014', "The King's Fund", 'Body text.')
     """
     page = _parse(raw.replace("\r\n", "\n").replace("\r", "\n"))
+    if page.dropped:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(page.dropped.items()))
+        log.info("%s: The King's Fund page layout; dropped page furniture: %s", source, kinds)
     title = page.title or fallback_title
-    metadata = {"title": title, **page.metadata}
+    metadata = {"title": title, **page.metadata, "publisher": PUBLISHER}
     blocks = ["\n".join(byline(metadata.get("author", ""), metadata.get("date", "")) + page.body[:1]), *page.body[1:]]
-    text = repair_stray_numbers("\n\n".join(blocks))
+    text = "\n\n".join(blocks)
     sections = []
     for teaser in page.teasers:
         text += "\n\n"
@@ -82,7 +117,10 @@ def _parse(raw: str) -> _Page:
     page = _Page()
     lines = [line.strip() for line in raw.split("\n")]
     for line in lines:
-        if not line or _FURNITURE.match(line):
+        kind = next((name for name, rule in _FURNITURE.items() if rule.match(line)), None)
+        if kind:
+            page.dropped[kind] += 1
+        if not line or kind:
             continue
         item = _BULLET.sub("", line)
         is_bullet = item != line
@@ -116,22 +154,3 @@ def _format_teaser(lines: list[str]) -> list[str]:
     prose = [line for line in lines if not line.startswith("- ")]
     tags = [line[2:] for line in lines if line.startswith("- ")]
     return prose + ([" · ".join(tags)] if tags else [])
-
-
-def repair_stray_numbers(text: str) -> str:
-    """Remove page numbers stranded between two words by text extraction.
-
-    A number after a preposition, article or conjunction and before a lowercase word is taken
-    for a page number only when the two words also stand side by side elsewhere in the text and
-    the next word is not a plural (so "in 2 order that" is repaired, given "in order" elsewhere,
-    while "have 2 children" and "in 2 weeks" are kept).
-    """
-
-    def fix(match: re.Match[str]) -> str:
-        before, _, after = match.groups()
-        joined = f"{before} {after}"
-        if not after.endswith("s") and text.count(joined) > 0:
-            return joined
-        return match.group()
-
-    return _STRAY_NUMBER.sub(fix, text)

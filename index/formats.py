@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 from index.clean import byline
@@ -160,7 +161,9 @@ def read_html(file: SourceFile, data: bytes) -> Document:
 
     check_text(data)
     # Bytes, not text: trafilatura reads the page's declared or detected character set.
-    extracted = trafilatura.bare_extraction(data, with_metadata=True, include_comments=False, include_tables=True)
+    extracted = trafilatura.bare_extraction(
+        data, with_metadata=True, include_comments=False, include_tables=True, config=_trafilatura_config()
+    )
     if extracted is None or extracted.body is None:
         raise Unusable("no main text found in the page")
     blocks = [_html_block(element) for element in extracted.body]
@@ -173,6 +176,20 @@ def read_html(file: SourceFile, data: bytes) -> Document:
         author=(extracted.author or "").strip(),
         published=readable_date(extracted.date),
     )
+
+
+@cache
+def _trafilatura_config():
+    """trafilatura's settings, but a short page's main text is taken as found.
+
+    By default a main text under 250 characters sends trafilatura to its fallbacks, whose last
+    resort takes the whole page as one paragraph, navigation included, every paragraph merged.
+    """
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
+    return config
 
 
 def _html_block(element) -> Block:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from qa.config import SETTINGS
-from qa.engine import DocumentInfo, Index, IndexInfo
+from qa.engine import DocumentInfo, Index, IndexInfo, IndexView
 from qa.errors import BuildError, IndexBusyError, IndexCorruptError, IndexNotFoundError, QAError
 from qa.types import Answer, Document, Passage, Section
 
@@ -28,6 +28,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexInfo",
     "IndexNotFoundError",
+    "IndexView",
     "Passage",
     "QAError",
     "Section",

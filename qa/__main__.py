@@ -144,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    if args.k < 1:
-        parser.error("--k must be at least 1")
+    if not 1 <= args.k <= SETTINGS.max_k:
+        parser.error(f"--k must be from 1 to {SETTINGS.max_k}")
     try:
         answer = ask(args.question, k=args.k, index=args.index)
     except ValueError as exc:

@@ -53,6 +53,12 @@ class Settings:
     max_tokens: int = 256
     # Longer questions are cut to this many characters rather than refused.
     question_chars: int = field(default_factory=lambda: _env_int("QA_QUESTION_CHARS", 1000))
+    # A follow-up is searched with at most this many earlier questions, each cut to this many
+    # characters: older turns rarely help, and a request's history then costs nothing however long.
+    history_turns: int = field(default_factory=lambda: _env_int("QA_HISTORY_TURNS", 3))
+    history_chars: int = field(default_factory=lambda: _env_int("QA_HISTORY_CHARS", 300))
+    # Passages one question may ask for.
+    max_k: int = 100
     # Source files larger than this are skipped with a warning.
     max_file_bytes: int = field(default_factory=lambda: _env_int("QA_MAX_FILE_BYTES", 20_000_000))
     # Model threads for a question and for a build. On a quiet 2-core machine two threads encode
@@ -106,9 +112,19 @@ class Settings:
             "passage_chars": self.passage_chars,
             "max_tokens": self.max_tokens,
             "splitter_version": 2,
-            "reader_version": 3,
+            "reader_version": 4,
             "embedding_version": 2,
         }
+
+    # The site's name in the page title and heading (default: from what is indexed, see ui.site),
+    # and the example questions it offers (QA_EXAMPLES, separated by "|"; default: the bundled
+    # article's, while the article is indexed).
+    site_title: str = field(default_factory=lambda: os.environ.get("QA_SITE_TITLE", "").strip())
+    configured_examples: tuple[str, ...] = field(
+        default_factory=lambda: tuple(q.strip() for q in os.environ.get("QA_EXAMPLES", "").split("|") if q.strip())
+    )
+    # How long a server waits for another process's build of the default index (qa.default).
+    build_wait_seconds: int = field(default_factory=lambda: _env_int("QA_BUILD_WAIT", 900))
 
     examples: tuple[str, ...] = (
         "What is collective leadership?",
@@ -117,5 +133,9 @@ class Settings:
         "Why is collective leadership about reinforcing values?",
     )
 
+
+# The bundled article (corpus/): its own site title and example questions are the defaults.
+ARTICLE_SOURCE = "michael-west-collective-leadership-for-culture-change.txt"
+ARTICLE_SITE_TITLE = "Ask about collective leadership"
 
 SETTINGS = Settings()

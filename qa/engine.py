@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from qa import store
 from qa.config import SETTINGS
 from qa.embed import get_embedder, model_id
-from qa.errors import IndexCorruptError
+from qa.errors import IndexCorruptError, IndexNotFoundError
 from qa.followup import contextualize
 from qa.lexical import BM25
 from qa.search import Corpus, Hit, rank
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 FOUND_THRESHOLD = 0.32
 HIGH_THRESHOLD = 0.60
 NOT_COVERED = "The indexed content does not cover this question."
+# After a failed reload, wait this long before trying again (doubling up to the maximum), so a
+# broken index costs one attempt and one log line per interval, not one per question.
+RELOAD_BACKOFF_SECONDS = 5.0
+RELOAD_BACKOFF_MAX_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -58,10 +63,31 @@ def normalize_question(question: str) -> str:
     """
     if not isinstance(question, str):
         raise ValueError(f"a question must be text, not {type(question).__name__}")
-    text = re.sub(r"\s+", " ", question).strip()
+    # Cut before collapsing white space, so a megabyte of question costs no more than a page.
+    text = re.sub(r"\s+", " ", question[: 4 * SETTINGS.question_chars]).strip()
     if not text:
         raise ValueError("the question is empty: ask something, e.g. 'What is collective leadership?'")
     return text[: SETTINGS.question_chars]
+
+
+def check_k(k: object) -> int:
+    """`k` as a count of passages, or ValueError saying what is allowed.
+
+    >>> check_k(3)
+    3
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= SETTINGS.max_k:
+        raise ValueError(f"k must be a whole number from 1 to {SETTINGS.max_k}, not {k!r}")
+    return k
+
+
+def _recent(history: Sequence[str] | str | None) -> list[str]:
+    """The last turns of a conversation's history that a follow-up may use (see qa.followup)."""
+    if not history:
+        return []
+    if isinstance(history, str):
+        return [history]
+    return [h for h in list(history[-SETTINGS.history_turns :]) if isinstance(h, str) and h.strip()]
 
 
 class _Loaded:
@@ -95,6 +121,8 @@ class Index:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._loaded = self._load()
+        # The build that last failed to load, when to try it again, and the wait after that.
+        self._failed: tuple[tuple[str, int], float, float] | None = None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Index:
@@ -118,24 +146,51 @@ class Index:
         return _Loaded(data, stamp)
 
     def _current(self) -> _Loaded:
-        """The loaded index, reloaded first if a build has published a new one since."""
+        """The loaded index, reloaded first if a build has published a new one since.
+
+        A reload that fails keeps the loaded index serving; it is logged once and tried again
+        after a back-off (or at once, should yet another build be published).
+        """
         try:
             stamp = self._stamp()
-        except (OSError, store.IndexNotFoundError):
+        except (OSError, IndexNotFoundError):
             return self._loaded  # removed under us: keep serving what we have
-        if stamp != self._loaded.stamp:
-            with self._lock:
-                if stamp != self._loaded.stamp:
-                    try:
-                        self._loaded = self._load()
-                    except IndexCorruptError as exc:
-                        log.error("not reloading %s: %s", self.path, exc)
+        if stamp == self._loaded.stamp or self._waiting(stamp):
+            return self._loaded
+        with self._lock:
+            if stamp != self._loaded.stamp and not self._waiting(stamp):
+                try:
+                    self._loaded = self._load()
+                    self._failed = None
+                except (IndexCorruptError, IndexNotFoundError, OSError) as exc:
+                    wait = RELOAD_BACKOFF_SECONDS
+                    if self._failed is not None and self._failed[0] == stamp:
+                        wait = min(2 * self._failed[2], RELOAD_BACKOFF_MAX_SECONDS)
+                    else:
+                        log.error("not reloading %s, still serving the index loaded before: %s", self.path, exc)
+                    self._failed = (stamp, time.monotonic() + wait, wait)
         return self._loaded
+
+    def _waiting(self, stamp: tuple[str, int]) -> bool:
+        """Whether `stamp` failed to load and its back-off has not run out."""
+        failed = self._failed
+        return failed is not None and failed[0] == stamp and time.monotonic() < failed[1]
+
+    def view(self) -> IndexView:
+        """The index as loaded now: questions and surrounding text asked of it stay consistent.
+
+        A rebuild published later does not change a view, so a passage it returned is always
+        cut from, and shown in, the document text its offsets belong to.
+        """
+        return IndexView(self, self._current())
 
     @property
     def info(self) -> IndexInfo:
         """The documents, passage count and build time of the index now serving."""
-        manifest = self._current().data.manifest
+        return self._info(self._current())
+
+    def _info(self, loaded: _Loaded) -> IndexInfo:
+        manifest = loaded.data.manifest
         return IndexInfo(
             path=self.path,
             documents=[
@@ -147,12 +202,15 @@ class Index:
             model=manifest["model"],
         )
 
-    def retrieve(self, question: str, k: int = 5) -> list[Passage]:
+    def retrieve(self, question: str, k: int = 5, *, view: IndexView | None = None) -> list[Passage]:
         """The `k` passages that best answer `question`, best first, each with its highlight."""
-        loaded = self._current()
-        return self._retrieve(loaded, normalize_question(question), k)
+        return self._retrieve(self._of(view), normalize_question(question), k)
+
+    def _of(self, view: IndexView | None) -> _Loaded:
+        return view.loaded if view is not None else self._current()
 
     def _retrieve(self, loaded: _Loaded, query: str, k: int) -> list[Passage]:
+        check_k(k)
         vector = get_embedder(SETTINGS.query_threads).encode([query])[0]
         return [self._passage(loaded.data, hit) for hit in rank(loaded.corpus, vector, query, k)]
 
@@ -177,23 +235,28 @@ class Index:
             highlight_end=end,
         )
 
-    def ask(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Answer:
+    def ask(self, question: str, k: int = 3, history: Sequence[str] = (), *, view: IndexView | None = None) -> Answer:
         """Answer `question` with quoted sentence(s) and the passages they come from.
 
         `history` holds the conversation's earlier questions: a follow-up ("and who should do
-        that?") is searched together with them; `Answer.query` says what was searched.
+        that?") is searched together with the last few (`QA_HISTORY_TURNS`); `Answer.query` says
+        what was searched. `view` (from `view()`) pins the loaded index to answer from.
         """
         question = normalize_question(question)
-        query = normalize_question(contextualize(question, [h for h in history if h and h.strip()]))
-        passages = self._retrieve(self._current(), query, k)
+        query = normalize_question(contextualize(question, _recent(history)))
+        passages = self._retrieve(self._of(view), query, k)
         found = bool(passages) and passages[0].similarity >= FOUND_THRESHOLD
         text = passages[0].highlight if found else NOT_COVERED
         return Answer(found=found, text=text, passages=passages, question=question, query=query)
 
-    def context(self, passage: Passage, chars: int = 400) -> tuple[str, str]:
-        """Up to `chars` characters of the document before and after `passage`, cut at words."""
-        document = self._current().data.documents.get(passage.source)
-        if document is None:
+    def context(self, passage: Passage, chars: int = 400, *, view: IndexView | None = None) -> tuple[str, str]:
+        """Up to `chars` characters of the document before and after `passage`, cut at words.
+
+        Pass the `view` the passage came from; without it, the text is taken from the index now
+        loaded only if the passage still stands there word for word (else nothing is shown).
+        """
+        document = self._of(view).data.documents.get(passage.source)
+        if document is None or document.text[passage.start : passage.end] != passage.text:
             return "", ""
         before = document.text[max(0, passage.start - chars) : passage.start]
         after = document.text[passage.end : passage.end + chars]
@@ -202,3 +265,31 @@ class Index:
         if passage.end + chars < len(document.text):
             after = after.rsplit(" ", 1)[0] + "…"
         return before.strip(), after.strip()
+
+
+@dataclass(frozen=True)
+class IndexView:
+    """One loaded build of an `Index`: what `ask`, `retrieve`, `context` and `info` read.
+
+    Get one with `Index.view()`; it keeps answering from that build after a rebuild.
+    """
+
+    index: Index
+    loaded: _Loaded
+
+    @property
+    def info(self) -> IndexInfo:
+        """The documents, passage count and build time of this build."""
+        return self.index._info(self.loaded)
+
+    def retrieve(self, question: str, k: int = 5) -> list[Passage]:
+        """As `Index.retrieve`, from this build."""
+        return self.index.retrieve(question, k, view=self)
+
+    def ask(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Answer:
+        """As `Index.ask`, from this build."""
+        return self.index.ask(question, k, history, view=self)
+
+    def context(self, passage: Passage, chars: int = 400) -> tuple[str, str]:
+        """As `Index.context`, from this build."""
+        return self.index.context(passage, chars, view=self)

@@ -1,8 +1,15 @@
-"""Follow-up questions: "and who should do that?" is searched with the question it follows.
+"""Follow-up questions: "and who should do that?" is searched with the questions it follows.
 
-A question leans on the conversation when it opens with a connective ("and", "what about") or
-has few words of its own besides pronouns; it is then searched together with the query its
-previous question was searched with.
+A question is a follow-up only when it cannot stand on its own: it has no subject of its own
+("why?", "how so?"), opens with a connective and says little ("and who is accountable?",
+"what about nurses?"), or leans on a pronoun with almost nothing else ("does it work?"). A
+question with its own subject ("Why is collective leadership about reinforcing values?") is
+searched alone, however it opens.
+
+A follow-up is searched together with the chain of earlier questions it continues: back from
+the latest, through earlier follow-ups, to the first question that stood on its own. The chain
+is walked in a loop (no recursion) over at most `SETTINGS.history_turns` recent questions,
+each cut to `SETTINGS.history_chars` characters, so a long or hostile history costs nothing.
 """
 
 from __future__ import annotations
@@ -10,27 +17,58 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from qa.config import SETTINGS
 from qa.lexical import tokenize
 
-_CONNECTIVE = re.compile(r"^(and|but|so|also|then|what about|how about|and what|why is that|why)\b", re.IGNORECASE)
-_PRONOUN = re.compile(r"\b(it|its|this|that|these|those|they|them|their|he|she|him|her|his|there|such)\b", re.I)
+_CONNECTIVE = re.compile(
+    r"^(and|but|so|also|then|or|what about|how about|what else|why is that|why so|how so)\b", re.IGNORECASE
+)
+_PRONOUN = re.compile(
+    r"\b(it|its|this|that|these|those|they|them|their|he|she|him|her|his|there|such|one|ones)\b", re.IGNORECASE
+)
+# Content words (stemmed, stop words out, pronouns out) a question needs to have a subject of its own.
+_OWN_SUBJECT = 3
+
+
+def _own_words(question: str) -> list[str]:
+    return [w for w in tokenize(_PRONOUN.sub(" ", question)) if len(w) > 2]
 
 
 def is_follow_up(question: str) -> bool:
-    """True when `question` cannot stand on its own."""
-    own_words = [w for w in tokenize(_PRONOUN.sub(" ", question)) if len(w) > 2]
-    if _CONNECTIVE.match(question.strip()):
-        return len(own_words) <= 4
-    return bool(_PRONOUN.search(question)) and len(own_words) <= 2
+    """True when `question` cannot stand on its own (see the module's docstring).
+
+    >>> is_follow_up("and who is accountable?"), is_follow_up("Why?"), is_follow_up("Does it work?")
+    (True, True, True)
+    >>> is_follow_up("Why is collective leadership about reinforcing values?")
+    False
+    """
+    words = _own_words(question)
+    if not words:
+        return True
+    leans = _CONNECTIVE.match(question.strip()) or _PRONOUN.search(question)
+    return bool(leans) and len(words) < _OWN_SUBJECT
+
+
+def _turn(text: str) -> str:
+    """One earlier question as it joins a search: white space collapsed, cut to its bound."""
+    return " ".join(str(text)[: 4 * SETTINGS.history_chars].split())[: SETTINGS.history_chars]
 
 
 def contextualize(question: str, history: Sequence[str] = ()) -> str:
     """The text to search for `question`, given the earlier questions of the conversation.
 
-    >>> contextualize("and who should do that?", ["What is collective leadership?"])
+    >>> contextualize("and who should do that?", ["Who is Michael West?", "What is collective leadership?"])
     'What is collective leadership? and who should do that?'
     """
-    if not history or not is_follow_up(question):
+    if not is_follow_up(question):
         return question
-    previous = contextualize(history[-1], history[:-1])
-    return f"{previous} {question}"
+    chain: list[str] = []
+    recent = list(history[-SETTINGS.history_turns :]) if SETTINGS.history_turns > 0 else []
+    for earlier in reversed(recent):
+        turn = _turn(earlier)
+        if not turn:
+            continue
+        chain.append(turn)
+        if not is_follow_up(turn):
+            break
+    return " ".join([*reversed(chain), question])

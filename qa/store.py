@@ -191,6 +191,11 @@ def _lines(path: Path) -> Iterator[str]:
         yield from (line for line in f if line.strip())
 
 
+def lock_path(out: Path) -> Path:
+    """The file whose OS lock a build of the index `out` holds."""
+    return out.parent / f".{out.name}.lock"
+
+
 @contextmanager
 def build_lock(out: Path) -> Iterator[None]:
     """Hold the single-writer lock of the index `out`; refuse at once if another build holds it.
@@ -198,7 +203,7 @@ def build_lock(out: Path) -> Iterator[None]:
     The lock is an OS file lock, so a build that is killed releases it.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.parent / f".{out.name}.lock", "w") as handle:
+    with open(lock_path(out), "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:

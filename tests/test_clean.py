@@ -1,4 +1,4 @@
-from index.clean import RELATED, clean_page, repair_stray_numbers
+from index.clean import PUBLISHER, RELATED, clean_page, is_kings_fund_page
 from tests.conftest import ARTICLE
 
 
@@ -39,13 +39,19 @@ def test_related_teasers_are_their_own_marked_sections():
     assert doc.section_at(doc.text.index("Thank you")) == ""
 
 
-def test_stray_page_number_is_repaired():
-    doc = _article()
-    assert "in 2 order" not in doc.text
-    assert "enabling staff, in order that they can shape" in doc.text
+def test_a_number_in_the_text_is_never_changed():
+    # "in 2 order that" is how the article reads; a quotation keeps it as it is.
+    assert "enabling staff, in 2 order that they can shape" in _article().text
 
 
-def test_stray_number_rule_keeps_real_numbers():
-    assert repair_stray_numbers("we have 2 children and have children") == "we have 2 children and have children"
-    assert repair_stray_numbers("in 2 order that; in order to") == "in order that; in order to"
-    assert repair_stray_numbers("done in 3 weeks, in weeks") == "done in 3 weeks, in weeks"
+def test_the_layout_is_recognised_only_on_its_own_pages():
+    assert is_kings_fund_page(ARTICLE.read_text(encoding="utf-8"))
+    assert _article().metadata["publisher"] == PUBLISHER
+    assert not is_kings_fund_page("Ward 7 reduced falls by 40 percent.\n\nWatch video\n\nShare")
+    assert not is_kings_fund_page("Minutes\n- 4 June 2014\nAgreed actions.")  # a date alone is not the layout
+
+
+def test_each_kind_of_furniture_is_logged_with_its_count(caplog):
+    with caplog.at_level("INFO", logger="index.clean"):
+        _article()
+    assert "1 age banner" in caplog.text and "'Watch video'" in caplog.text and "lone bullet" in caplog.text

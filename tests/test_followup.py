@@ -1,3 +1,4 @@
+from qa.config import SETTINGS
 from qa.followup import contextualize, is_follow_up
 
 
@@ -13,3 +14,19 @@ def test_follow_ups_carry_the_previous_query():
     assert contextualize("and why does it matter?", history) == (
         "What is collective leadership? and who is accountable? and why does it matter?"
     )
+
+
+def test_a_question_with_its_own_subject_is_searched_alone_however_it_opens():
+    history = ["What is collective leadership?"]
+    for question in ("Why is collective leadership about reinforcing values?", "So who is Michael West at the Fund?"):
+        assert not is_follow_up(question)
+        assert contextualize(question, history) == question
+    assert contextualize("Why?", history) == "What is collective leadership? Why?"
+
+
+def test_history_is_bounded_in_turns_and_length_without_recursion():
+    # 3,000 follow-ups in a row once recursed 3,000 deep; only the last few turns count now.
+    query = contextualize("and why?", ["and why?"] * 3000)
+    assert query == " ".join(["and why?"] * (SETTINGS.history_turns + 1))
+    long_turn = "and " + "why " * 100_000
+    assert len(contextualize("and why?", [long_turn])) <= SETTINGS.history_chars + len(" and why?")

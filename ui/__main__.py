@@ -133,7 +133,6 @@ def _serve(args: argparse.Namespace, auth: list[tuple[str, str]] | None, listene
     import uvicorn
 
     import qa
-    from qa.config import SETTINGS
     from ui.server import create_app
 
     try:
@@ -145,7 +144,6 @@ def _serve(args: argparse.Namespace, auth: list[tuple[str, str]] | None, listene
     index.retrieve("warm up", k=1)
     app = create_app(
         index,
-        examples=SETTINGS.examples,
         auth=auth,
         api_token=os.environ.get("QA_API_TOKEN", "").strip() or None,
         concurrency=args.concurrency,

@@ -24,7 +24,7 @@ import gradio as gr
 from qa import QAError
 from qa.questionlog import QuestionLog
 from qa.types import Answer, Passage
-from ui.chat import clamp_k
+from ui.chat import clamp_k, recent_history
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +127,12 @@ def make_endpoints(
     def ask(question: str, k: int = 3, history: list[str] | None = None) -> AnswerJSON:
         """The answer to a question: found, answer text, what was searched, and its passages.
 
-        `history` is the conversation's earlier questions, for a follow-up such as "and who?".
+        `history` is the conversation's earlier questions, for a follow-up such as "and who?";
+        only the last few are used.
         """
         try:
             began = time.perf_counter()
-            answer = index.ask(question, k=clamp_k(k), history=[str(h) for h in history or []])
+            answer = index.ask(question, k=clamp_k(k), history=recent_history(history))
         except Exception as exc:
             raise _client_error(exc) from None
         if question_log is not None:

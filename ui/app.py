@@ -16,15 +16,16 @@ from typing import Any
 
 import gradio as gr
 
+from qa.config import SETTINGS
 from qa.questionlog import QuestionLog, open_log
 from ui import render
 from ui.api import make_endpoints
 from ui.chat import DEFAULT_K, MAX_K, MIN_K, ChatService
+from ui.site import site_for
 
 log = logging.getLogger(__name__)
 
 STYLE = Path(__file__).with_name("style.css")
-PAGE_TITLE = "Ask about collective leadership"
 # How long a conversation counts as waiting for an answer at most, so that a request lost on
 # the way cannot block it for good.
 BUSY_SECONDS = 60.0
@@ -179,22 +180,60 @@ def _feedback(service: ChatService, logged: dict[int, int] | None, like: gr.Like
         service.feedback(row, like.liked if isinstance(like.liked, bool) else None)
 
 
+# After the header is refreshed, the browser tab takes the heading's title too.
+TAB_TITLE_JS = """
+() => {
+  const heading = document.querySelector("#qa-header h1");
+  if (heading && heading.textContent) document.title = heading.textContent;
+}
+"""
+
+
 def build_app(
-    index: Any, examples: Sequence[str] = (), default_k: int = DEFAULT_K, question_log: QuestionLog | None = None
+    index: Any,
+    examples: Sequence[str] | None = None,
+    default_k: int = DEFAULT_K,
+    question_log: QuestionLog | None = None,
 ) -> gr.Blocks:
     """Build the chat page for `index` (a `qa.Index`); `examples` are offered to click.
 
-    The conversation's earlier questions live in per-browser-session state and are passed to
-    `index.ask(history=...)`, so a follow-up is searched with its context. Every question is
-    stored in `question_log` (by default the one `QA_LOG_DB` names, none when `QA_LOG=0`), and
-    the like buttons under each reply rate its row there.
+    Without `examples`, the page's title, heading and example questions come from what is
+    indexed (`ui.site`); the header, examples and "What is indexed" panel are read again on
+    each page load and after each answer, so they follow rebuilds. The conversation's earlier
+    questions live in per-browser-session state and are passed to `index.ask(history=...)`,
+    so a follow-up is searched with its context. Every question is stored in `question_log` (by
+    default the one `QA_LOG_DB` names, none when `QA_LOG=0`), and the like buttons under each
+    reply rate its row there.
     """
     info = index.info
-    service = ChatService(index, examples, question_log=question_log or default_question_log())
+    site = site_for(info)
+    fixed_examples = None if examples is None else tuple(examples)
+    service = ChatService(
+        index,
+        site.examples if fixed_examples is None else fixed_examples,
+        question_log=question_log or default_question_log(),
+    )
     retrieve, ask = make_endpoints(index, service.question_log)
 
-    with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as demo:
-        gr.HTML(render.header_html(info), elem_id="qa-header")
+    def page() -> tuple[Any, ...]:
+        """The parts of the page that depend on what is indexed, for the index serving now."""
+        now = index.info
+        current = site_for(now)
+        offered = current.examples if fixed_examples is None else fixed_examples
+        service.examples = offered
+        return (
+            render.header_html(now, current.title),
+            render.index_info_html(now),
+            gr.Dataset(samples=[[e] for e in offered], visible=bool(offered)),
+        )
+
+    def loaded_page() -> tuple[Any, ...]:
+        """`page()` plus the question box's placeholder, set only on load (never under typing)."""
+        return (*page(), gr.Textbox(placeholder=site_for(index.info).placeholder))
+
+    shown = site.examples if fixed_examples is None else fixed_examples
+    with gr.Blocks(title=site.title, analytics_enabled=False) as demo:
+        header = gr.HTML(render.header_html(info, site.title), elem_id="qa-header")
         chatbot = gr.Chatbot(
             elem_id="qa-chat",
             label="Conversation",
@@ -215,7 +254,7 @@ def build_app(
         question = gr.Textbox(
             elem_id="qa-question",
             show_label=False,
-            placeholder="Ask a question, e.g. What is collective leadership?",
+            placeholder=site.placeholder,
             submit_btn="Ask",
             autofocus=True,
             lines=1,
@@ -226,7 +265,8 @@ def build_app(
                 elem_id="qa-examples",
                 label="Example questions",
                 components=[question],
-                samples=[[e] for e in examples],
+                samples=[[e] for e in shown],
+                visible=bool(shown),
                 type="values",
                 scale=2,
                 min_width=260,
@@ -243,7 +283,7 @@ def build_app(
                 min_width=260,
             )
         with gr.Accordion("What is indexed", open=False):
-            gr.HTML(render.index_info_html(info), elem_id="qa-info")
+            info_panel = gr.HTML(render.index_info_html(info), elem_id="qa-info")
 
         asked = gr.State([])  # this conversation's earlier questions, for follow-ups
         # One question at a time per conversation: the chat is replaced whole by each step, so
@@ -281,7 +321,7 @@ def build_app(
                 # Shown as buttons under the reply; a click asks it (see _take_option).
                 reply["options"] = [{"value": s, "label": s} for s in turn.suggestions]
             if turn.answered:
-                earlier.append(message.strip())
+                earlier = [*earlier, message.strip()][-SETTINGS.history_turns :]
             rows = dict(rows or {})
             if turn.log_id is not None:
                 rows[len(chat)] = turn.log_id
@@ -296,6 +336,7 @@ def build_app(
         )
         example_list.click(_take_example, [example_list, busy], [pending, busy], **quick)
         chatbot.option_select(_take_option, [busy], [pending, busy], **quick)
+        refreshed = [header, info_panel, example_list]
         pending.change(
             converse,
             [pending, chatbot, asked, k, logged],
@@ -305,7 +346,8 @@ def build_app(
             trigger_mode="always_last",
             show_progress="minimal",  # the chat shows its own "thinking" bubble
             api_visibility="private",
-        )
+        ).then(page, None, refreshed, **quick).then(None, js=TAB_TITLE_JS, **quick)
+        demo.load(loaded_page, None, [*refreshed, question], **quick).then(None, js=TAB_TITLE_JS, **quick)
         chatbot.change(fn=None, js=SCROLL_TO_LATEST_JS)
         # Clearing the chat starts a new conversation: earlier questions no longer apply.
         chatbot.clear(lambda: ([], {}), None, [asked, logged], queue=False, api_visibility="private")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from qa import QAError
+from qa.config import SETTINGS
 from qa.questionlog import QuestionLog
 from qa.types import Answer, Passage
 from ui import render
@@ -21,8 +22,6 @@ log = logging.getLogger(__name__)
 
 # Bounds for the "passages to show" control; the UI slider uses the same numbers.
 MIN_K, MAX_K, DEFAULT_K = 1, 10, 3
-# Earlier questions passed for follow-ups; older turns rarely help and only lengthen the query.
-HISTORY_TURNS = 6
 
 EMPTY_QUESTION = (
     "Type a question first, for example “What is collective leadership?”, or pick one of the example questions."
@@ -65,6 +64,22 @@ def clamp_k(k: object) -> int:
     return max(MIN_K, min(MAX_K, value))
 
 
+def recent_history(history: object) -> tuple[str, ...]:
+    """The earlier questions a follow-up may use: the last few, as text, whatever a client sent.
+
+    >>> recent_history(["a?", None, 3, "b?"] * 5000)[-2:], recent_history("a?"), recent_history(None)
+    (('3', 'b?'), ('a?',), ())
+    """
+    if not history:
+        return ()
+    if isinstance(history, str):
+        return (history,)
+    if not isinstance(history, list | tuple):
+        return ()
+    turns = history[-SETTINGS.history_turns :]
+    return tuple(str(h)[: 4 * SETTINGS.history_chars] for h in turns if h is not None)
+
+
 def _one_line(message: object) -> str:
     """The first line of an error message: qa's messages are one line; others might not be."""
     lines = str(message).strip().splitlines()
@@ -89,24 +104,27 @@ class ChatService:
         # True when the caller shows `Turn.suggestions` as buttons, so the HTML need not list them.
         self.suggest_as_buttons = suggest_as_buttons
 
-    def _context(self, passage: Passage) -> tuple[str, str] | None:
+    def _context(self, source: Answerer, passage: Passage) -> tuple[str, str] | None:
         # Surrounding text is a convenience: if it cannot be had, the citation still stands.
         try:
-            return self.index.context(passage, chars=self.context_chars)
+            return source.context(passage, chars=self.context_chars)
         except Exception:
             log.warning("no surrounding text for %s@%d", passage.source, passage.start, exc_info=True)
             return None
 
     def reply(self, question: str, earlier: Sequence[str] = (), k: object = DEFAULT_K) -> Turn:
         """Answer `question`, searching with the `earlier` questions of this conversation."""
-        if not question or not question.strip():
+        if not isinstance(question, str) or not question.strip():
             return Turn(render.notice_html(EMPTY_QUESTION), False, self.examples)
-        history = tuple(earlier)[-HISTORY_TURNS:]
+        # A `qa.Index` answers from one view of itself: the passages and their surrounding text
+        # then come from the same build, even if a rebuild is published in between.
+        view = getattr(self.index, "view", None)
+        source = view() if callable(view) else self.index
         try:
             began = time.perf_counter()
-            answer = self.index.ask(question, k=clamp_k(k), history=history)
+            answer = source.ask(question, k=clamp_k(k), history=recent_history(list(earlier)))
             log_id = self._record(question, answer, time.perf_counter() - began)
-            contexts = [self._context(p) for p in answer.passages]
+            contexts = [self._context(source, p) for p in answer.passages]
             html = render.answer_html(answer, contexts, self.examples, self.suggest_as_buttons)
         except QAError as exc:
             # qa's errors are written for people ("no index at X; build one with ...").

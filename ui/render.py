@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from qa.config import ARTICLE_SITE_TITLE
 from qa.reference import harvard, web_address
 from qa.types import Answer, Passage
 
@@ -282,8 +283,8 @@ def index_summary(info: IndexInfo) -> str:
     )
 
 
-def header_html(info: IndexInfo) -> str:
-    """The title and one line saying which content the answers are quoted from."""
+def header_html(info: IndexInfo, title: str = ARTICLE_SITE_TITLE) -> str:
+    """The title (see `ui.site`) and one line saying which content the answers are quoted from."""
     titles = [d.title or d.source for d in info.documents]
     if len(titles) == 1:
         loaded = f"<cite>{text(titles[0])}</cite>"
@@ -292,7 +293,7 @@ def header_html(info: IndexInfo) -> str:
     else:
         loaded = "no documents yet"
     return (
-        '<header class="qa-header"><h1>Ask about collective leadership</h1>'
+        f'<header class="qa-header"><h1>{text(title)}</h1>'
         f"<p>Every answer is a quotation, with its source, from {loaded}.</p>"
         f'<p class="qa-loaded">Indexed: {text(index_summary(info))}.</p></header>'
     )

@@ -49,7 +49,7 @@ UNAUTHORIZED = (
 def create_app(
     index: Any,
     *,
-    examples: Sequence[str] = (),
+    examples: Sequence[str] | None = None,
     auth: list[tuple[str, str]] | None = None,
     api_token: str | None = None,
     concurrency: int = 4,
