@@ -7,7 +7,7 @@ import pytest
 from index import build
 from qa import DocumentInfo, IndexInfo
 from qa.config import ARTICLE_SITE_TITLE, ARTICLE_SOURCE, SETTINGS, Settings
-from tests.test_browser import ANSWER_MS, ask, browser, start_server, stop_server  # noqa: F401 (fixture)
+from tests.test_browser import ANSWER_MS, ask, start_server, stop_server
 from ui.site import site_for
 
 NOTE = "Ward 7 reduced falls by 40 percent after nurses began hourly rounding.\n\nThe rounds take five minutes."
@@ -29,7 +29,7 @@ def test_the_article_keeps_its_own_wording_and_other_content_gets_neutral_wordin
 
 
 @pytest.mark.browser
-def test_the_page_names_the_indexed_content_and_follows_a_rebuild(tmp_path, browser):  # noqa: F811
+def test_the_page_names_the_indexed_content_and_follows_a_rebuild(tmp_path, browser):
     source = tmp_path / "src"
     source.mkdir()
     (source / "falls_note.txt").write_text(NOTE, encoding="utf-8")
