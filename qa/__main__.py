@@ -10,7 +10,7 @@ import textwrap
 
 from qa import ask
 from qa.errors import QAError
-from qa.types import Answer
+from qa.types import RELATED, Answer
 
 _PASSAGE_FIELDS = ("text", "score", "source", "title", "start", "end", "highlight")
 
@@ -27,6 +27,8 @@ def to_json(answer: Answer) -> dict:
 
 def _readable(answer: Answer) -> str:
     lines = [f"“{answer.text}”" if answer.found else answer.text, ""]
+    if answer.status == RELATED and answer.passages:
+        lines += ["Related, does not answer:", ""]
     for n, p in enumerate(answer.passages, start=1):
         page = f"page {p.page}, " if p.page else ""
         where = f"{p.title} ({p.source}, {page}paragraph {p.paragraph}{', ' + p.section if p.section else ''})"

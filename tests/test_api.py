@@ -46,7 +46,7 @@ def test_ask_quotes_the_answering_sentence(article_index, question, sentence):
 def test_off_topic_questions_are_not_found(article_index, question):
     answer = article_index.ask(question)
     assert not answer.found
-    assert answer.text == qa.engine.NOT_COVERED
+    assert answer.text == qa.engine.NOT_COVERED_TEXT
     assert answer.passages  # the closest passages are still offered, marked not answering
 
 
