@@ -19,7 +19,7 @@ from qa import ask
 from qa.config import SETTINGS
 from qa.errors import QAError
 from qa.questionlog import QuestionGroup, Report, open_log
-from qa.types import Answer
+from qa.types import RELATED, Answer
 
 _PASSAGE_FIELDS = ("text", "score", "source", "title", "start", "end", "highlight")
 
@@ -36,6 +36,8 @@ def to_json(answer: Answer) -> dict:
 
 def _readable(answer: Answer) -> str:
     lines = [f"“{answer.text}”" if answer.found else answer.text, ""]
+    if answer.status == RELATED and answer.passages:
+        lines += ["Related, does not answer:", ""]
     for n, p in enumerate(answer.passages, start=1):
         page = f"page {p.page}, " if p.page else ""
         where = f"{p.title} ({p.source}, {page}paragraph {p.paragraph}{', ' + p.section if p.section else ''})"

@@ -11,27 +11,49 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from qa import store
+from qa.answerable import Evidence, Model, features, model
 from qa.config import SETTINGS
 from qa.embed import get_embedder, model_id
 from qa.errors import IndexCorruptError, IndexNotFoundError
 from qa.followup import contextualize
-from qa.lexical import BM25
+from qa.lexical import BM25, tokenize
 from qa.search import Corpus, Hit, rank
-from qa.types import Answer, Passage
+from qa.types import ANSWERED, NOT_COVERED, RELATED, Answer, Passage
 
 log = logging.getLogger(__name__)
 
-# Relevance (see qa.search) at or above which a passage is taken to answer the question, and
-# above which it is labelled "high". On the article's questions, uncovered ones score at most
-# 0.15 and covered ones at least 0.48; 0.32 splits the gap (bench/eval_seed.py, eval_squad.py).
-FOUND_THRESHOLD = 0.32
+# Relevance (see qa.search) under which the best passage is off the content's topic, and above
+# which it is labelled "high". On the article's questions, off-topic ones score at most 0.15 and
+# covered ones at least 0.48; 0.32 splits the gap (bench/eval_seed.py, eval_squad.py). On topic,
+# whether the content answers is the judgement's call (qa.answerable).
+TOPIC_THRESHOLD = 0.32
 HIGH_THRESHOLD = 0.60
-NOT_COVERED = "The indexed content does not cover this question."
 # After a failed reload, wait this long before trying again (doubling up to the maximum), so a
 # broken index costs one attempt and one log line per interval, not one per question.
 RELOAD_BACKOFF_SECONDS = 5.0
 RELOAD_BACKOFF_MAX_SECONDS = 300.0
+
+NOT_COVERED_TEXT = "The indexed content does not cover this question."
+RELATED_TEXT = (
+    "The indexed content does not answer this question. It has passages on the same topic, shown below, "
+    "but none of them says what was asked."
+)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One search and the verdict on it: the passages, the status and why.
+
+    `probability` is the judgement's P(answered) (qa.answerable); `features` what it read.
+    """
+
+    status: str
+    probability: float
+    features: np.ndarray
+    passages: list[Passage]
 
 
 @dataclass(frozen=True)
@@ -221,7 +243,7 @@ class Index:
         end = int(data.sentences[hit.last, 2]) - passage.start
         if hit.relevance >= HIGH_THRESHOLD:
             relevance = "high"
-        elif hit.relevance >= FOUND_THRESHOLD:
+        elif hit.relevance >= TOPIC_THRESHOLD:
             relevance = "medium"
         else:
             relevance = "low"
@@ -244,10 +266,52 @@ class Index:
         """
         question = normalize_question(question)
         query = normalize_question(contextualize(question, _recent(history)))
-        passages = self._retrieve(self._of(view), query, k)
-        found = bool(passages) and passages[0].similarity >= FOUND_THRESHOLD
-        text = passages[0].highlight if found else NOT_COVERED
-        return Answer(found=found, text=text, passages=passages, question=question, query=query)
+        judgement = self._judge(self._of(view), query, k)
+        status, passages = judgement.status, judgement.passages
+        text = {ANSWERED: passages[0].highlight if passages else "", RELATED: RELATED_TEXT}.get(
+            status, NOT_COVERED_TEXT
+        )
+        return Answer(
+            found=status == ANSWERED, text=text, passages=passages, question=question, query=query, status=status
+        )
+
+    def judge(self, question: str, k: int = 3, judge: Model | None = None) -> Judgement:
+        """Search `question` and judge whether the content answers it, is only related, or neither.
+
+        What `ask` decides its status with, for benchmarks and diagnostics; `judge` replaces the
+        shipped model (qa/answerable.json) with another, e.g. one being fitted.
+        """
+        return self._judge(self._current(), normalize_question(question), k, judge)
+
+    def _judge(self, loaded: _Loaded, query: str, k: int, judge: Model | None = None) -> Judgement:
+        vector = get_embedder(SETTINGS.query_threads).encode([query])[0]
+        hits = rank(loaded.corpus, vector, query, max(k, 2))  # the second passage gives the gaps
+        passages = [self._passage(loaded.data, hit) for hit in hits[:k]]
+        if not hits:
+            return Judgement(NOT_COVERED, 0.0, np.zeros(0), passages)
+        top, best = hits[0], self._passage(loaded.data, hits[0])
+        first_sentence = loaded.corpus.first_sentence
+        evidence = Evidence(
+            question=query,
+            terms=tokenize(query),
+            sentence_cos=[h.sentence_cos for h in hits],
+            scores=[h.score for h in hits],
+            passage_cos=top.passage_cos,
+            highlight_cos=top.highlight_cos,
+            passage_row=top.row,
+            sentence_rows=range(int(first_sentence[top.row]), int(first_sentence[top.row + 1])),
+            highlight_rows=range(top.first, top.last + 1),
+            highlight=best.highlight,
+            passage_text=f"{best.title}\n{best.text}",
+        )
+        x = features(evidence, loaded.corpus.lexical, loaded.corpus.sentence_lexical)
+        judge = judge or model()
+        probability = float(judge.probability(x))
+        if top.relevance < TOPIC_THRESHOLD:
+            status = NOT_COVERED
+        else:
+            status = ANSWERED if probability >= judge.threshold else RELATED
+        return Judgement(status, probability, x, passages)
 
     def context(self, passage: Passage, chars: int = 400, *, view: IndexView | None = None) -> tuple[str, str]:
         """Up to `chars` characters of the document before and after `passage`, cut at words.

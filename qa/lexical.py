@@ -131,12 +131,17 @@ class BM25:
         for term in set(terms):
             weight = self.idf(term)
             total += weight
-            t = self.vocab.get(term)
-            if t is not None:
-                rows = self.rows[self.indptr[t] : self.indptr[t + 1]]
-                at = int(np.searchsorted(rows, row))
-                present += weight if at < len(rows) and rows[at] == row else 0.0
+            present += weight if self.contains(term, row) else 0.0
         return present / total if total > 0 else 0.0
+
+    def contains(self, term: str, row: int) -> bool:
+        """True when `row` holds the (tokenized) `term`: a binary search of its postings."""
+        t = self.vocab.get(term)
+        if t is None:
+            return False
+        rows = self.rows[self.indptr[t] : self.indptr[t + 1]]
+        at = int(np.searchsorted(rows, row))
+        return at < len(rows) and rows[at] == row
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """Plain arrays for `qa.store` (no pickle): vocabulary as a unicode array."""

@@ -89,6 +89,9 @@ class Hit:
     relevance: float
     first: int  # sentence rows of the highlight, inclusive
     last: int
+    sentence_cos: float = 0.0  # best cosine among the passage's sentences
+    passage_cos: float = 0.0
+    highlight_cos: float = 0.0  # best cosine among the highlighted sentences
 
 
 def _z(values: np.ndarray) -> np.ndarray:
@@ -124,7 +127,8 @@ def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]
     sentence_rows, segments = _sentence_rows(corpus, rows)
     sentence_sims = np.asarray(corpus.sentence_vectors[sentence_rows]) @ vector
     best_sentence = np.maximum.reduceat(sentence_sims, segments)
-    dense = PASSAGE_WEIGHT * (np.asarray(corpus.passage_vectors[rows]) @ vector) + (1 - PASSAGE_WEIGHT) * best_sentence
+    passage_cos = np.asarray(corpus.passage_vectors[rows]) @ vector
+    dense = PASSAGE_WEIGHT * passage_cos + (1 - PASSAGE_WEIGHT) * best_sentence
     fused = DENSE_WEIGHT * _z(dense) + (1 - DENSE_WEIGHT) * _z(lexical_scores[rows])
     # Fragments go after every other passage: sort on (fragment, -fused).
     order = np.lexsort((-fused, corpus.fragment[rows]))[:k]
@@ -138,7 +142,18 @@ def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]
         first, last = highlight(sims, sentence_lexical[lo:hi], corpus.sentence_spans[lo:hi])
         coverage = corpus.lexical.coverage(terms, row)
         relevance = float(best_sentence[i]) + COVERAGE_WEIGHT * coverage
-        hits.append(Hit(row, float(fused[i]), relevance, lo + first, lo + last))
+        hits.append(
+            Hit(
+                row,
+                float(fused[i]),
+                relevance,
+                lo + first,
+                lo + last,
+                sentence_cos=float(best_sentence[i]),
+                passage_cos=float(passage_cos[i]),
+                highlight_cos=float(sims[first : last + 1].max()),
+            )
+        )
     return hits
 
 

@@ -202,6 +202,16 @@ def test_answer_with_citation(chat):
     shoot(chat, "desktop-answer-surrounding-text")
 
 
+def test_related_reply(chat):
+    """On the content's topic but not answered by it: said plainly, the closest passages shown open."""
+    reply = ask(chat, "How many nurses did the NHS employ in 2019?")
+    assert "Not answered." in reply.inner_text()
+    assert reply.locator(".qa-answer").count() == 0
+    assert "Related, does not answer" in reply.locator(".qa-related-label").inner_text()
+    assert reply.locator(".qa-related .qa-cite").count() > 0  # open, not collapsed
+    shoot(chat, "desktop-related")
+
+
 def test_not_covered_reply(chat):
     reply = ask(chat, "Who won the 2018 FIFA World Cup?")
     assert "Not covered." in reply.inner_text()

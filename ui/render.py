@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from qa.config import ARTICLE_SITE_TITLE
 from qa.reference import harvard, web_address
-from qa.types import Answer, Passage
+from qa.types import RELATED, Answer, Passage
 
 if TYPE_CHECKING:  # only for annotations: the UI reads these objects, it never builds them
     from qa import IndexInfo
@@ -243,8 +243,10 @@ def answer_html(
     """The whole reply to a question, as one HTML block.
 
     Found: the quoted answer with its citation number, then the numbered citations.
-    Not found: a plain statement, the closest passages collapsed and labelled as not answering,
-    then suggested questions (last, so buttons the chat adds after the message follow them).
+    Related (on the content's topic, not answered by it): a plain statement that the content
+    does not answer, then the closest passages shown open, labelled "related, does not answer".
+    Not covered: a plain statement, the closest passages collapsed and labelled as not
+    answering. Both end with suggested questions (last, so buttons the chat adds follow them).
     `contexts[i]` is the (before, after) text for `answer.passages[i]`; `examples_as_buttons`
     says the chat shows `examples` as buttons after the message, so they are not listed here.
     """
@@ -258,6 +260,19 @@ def answer_html(
             f'<p class="qa-sources-label">Sources</p>{citations_html(answer.passages, contexts)}'
             "</div>"
         )
+    suggestions = suggestions_html(examples, examples_as_buttons)
+    if answer.status == RELATED:
+        related = ""
+        if answer.passages:
+            related = (
+                '<p class="qa-sources-label qa-related-label">Related, does not answer</p>'
+                f"{citations_html(answer.passages, contexts)}"
+            )
+        return (
+            f'<div class="qa-reply qa-related">{searched}'
+            f'<p class="qa-not-answered"><strong>Not answered.</strong> {text(answer.text)}</p>'
+            f"{related}{suggestions}</div>"
+        )
     closest = ""
     if answer.passages:
         closest = (
@@ -267,7 +282,7 @@ def answer_html(
     return (
         f'<div class="qa-reply qa-not-found">{searched}'
         f'<p class="qa-not-covered"><strong>Not covered.</strong> {text(answer.text)}</p>'
-        f"{closest}{suggestions_html(examples, examples_as_buttons)}</div>"
+        f"{closest}{suggestions}</div>"
     )
 
 

@@ -1,0 +1,220 @@
+"""Does the service tell a covered question from an on-topic uncovered one? `python -m bench.answerability`
+
+The SQuAD leave-out benchmark (issue 10). From shared/bench/squad-dev-v1.1.jsonl, in file order,
+each article withholds a fixed random 15% of its paragraphs (at least one; seed 0) and the rest
+are indexed, one index for all 48 articles. Questions on kept paragraphs are covered; questions
+on withheld paragraphs whose gold answers occur nowhere in the kept text are on-topic uncovered.
+Articles at even positions may be used to fit (bench.fit_answerability); the figures printed are
+those of the odd ones:
+
+- found (covered), rejected (uncovered): at the shipped setting (`qa.ask`'s status);
+- AUC: ROC AUC, covered against uncovered, of the score that decides (the judgement's
+  probability, zero for a question under the topic threshold);
+- hit@1 (covered): the first passage holds a gold answer;
+- the same for the previous release (relevance >= 0.32 decides) and a dense-cosine threshold
+  peer (LangChain's `similarity_score_threshold`, txtai's: the best passage's cosine, its
+  threshold set to keep 95% of the even articles' covered questions).
+
+The index is built once and kept under var/answerability/, named by a hash of what went in
+(documents, model, splitter settings), so later runs and refits reuse it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+import qa
+from bench.common import contains_any, normalise, report
+from bench.eval_squad import SQUAD, load_articles
+from index import build
+from qa.answerable import FEATURES, Model
+from qa.config import PROJECT_ROOT, SETTINGS
+from qa.embed import model_id
+from qa.engine import TOPIC_THRESHOLD
+from qa.types import ANSWERED
+
+CACHE = PROJECT_ROOT / "var" / "answerability"
+SHARE, SEED = 0.15, 0
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    answers: list[str]
+    covered: bool
+    article: int  # position in the file: even ones fit, odd ones test
+
+
+@dataclass
+class Results:
+    """Per question: the judgement's features and outcome, and what the baselines read."""
+
+    questions: list[Question]
+    features: np.ndarray
+    probability: np.ndarray
+    answered: np.ndarray  # the shipped status is "answered"
+    relevance: np.ndarray  # Passage.similarity of the first passage (the previous release's score)
+    cosine: np.ndarray  # the first passage's cosine (the dense-threshold peer's score)
+    hit1: np.ndarray
+
+    def subset(self, keep: np.ndarray) -> Results:
+        return Results(
+            [q for q, k in zip(self.questions, keep, strict=True) if k],
+            *(
+                getattr(self, name)[keep]
+                for name in ("features", "probability", "answered", "relevance", "cosine", "hit1")
+            ),
+        )
+
+    @property
+    def covered(self) -> np.ndarray:
+        return np.array([q.covered for q in self.questions], dtype=bool)
+
+    @property
+    def score(self) -> np.ndarray:
+        """The score that decides "answered": the probability, zero when off topic."""
+        return np.where(self.relevance >= TOPIC_THRESHOLD, self.probability, 0.0)
+
+
+def leave_out(articles: list[dict], share: float = SHARE, seed: int = SEED) -> list[set[int]]:
+    """For each article in file order, the paragraphs withheld from the index."""
+    rng = random.Random(seed)
+    return [set(rng.sample(range(len(a["paragraphs"])), max(1, round(share * len(a["paragraphs"]))))) for a in articles]
+
+
+def documents(articles: list[dict], withheld: list[set[int]]) -> dict[str, str]:
+    """One text document per article: its title line, then its kept paragraphs."""
+    return {
+        f"{n:02d}-{a['title'][:40]}.txt": "\n\n".join(
+            [a["title"].replace("_", " "), *(p for i, p in enumerate(a["paragraphs"]) if i not in out)]
+        )
+        + "\n"
+        for n, (a, out) in enumerate(zip(articles, withheld, strict=True))
+    }
+
+
+def questions(articles: list[dict], withheld: list[set[int]], kept_text: str) -> list[Question]:
+    """Covered questions, and uncovered ones whose every gold answer is absent from `kept_text`.
+
+    `kept_text` is normalised (bench.common.normalise), as the answers are before the test.
+    """
+    out = []
+    for n, (article, gone) in enumerate(zip(articles, withheld, strict=True)):
+        for q in article["qas"]:
+            if q["paragraph"] not in gone:
+                out.append(Question(q["question"], q["answers"], True, n))
+            elif not any(normalise(answer) in kept_text for answer in q["answers"]):
+                out.append(Question(q["question"], q["answers"], False, n))
+    return out
+
+
+def cached_index(docs: dict[str, str], name: str) -> Path:
+    """An index of `docs`, built once under var/answerability/ and reused while nothing changed."""
+    key = hashlib.sha256(
+        json.dumps([docs, model_id(), SETTINGS.splitter_id()], sort_keys=True).encode("utf-8")
+    ).hexdigest()[:16]
+    folder = CACHE / f"{name}-{key}"
+    out = folder / "index"
+    if not (out / "manifest.json").exists():
+        (folder / "docs").mkdir(parents=True, exist_ok=True)
+        for file, text in docs.items():
+            (folder / "docs" / file).write_text(text, encoding="utf-8")
+        build([folder / "docs"], out)
+    return out
+
+
+def squad_leave_out() -> tuple[qa.Index, list[Question]]:
+    """The leave-out index (built or reused) and its questions."""
+    articles = load_articles(SQUAD)
+    withheld = leave_out(articles)
+    docs = documents(articles, withheld)
+    path = cached_index(docs, "squad-leave-out")
+    return qa.Index.load(path), questions(articles, withheld, normalise("\n".join(docs.values())))
+
+
+def collect(index: qa.Index, asked: list[Question], judge: Model | None = None, label: str = "") -> Results:
+    """Ask every question (top passage only) and keep what the judgement and the baselines read."""
+    rows = []
+    for q in tqdm(asked, desc=f"asking {label}".strip(), unit="q", mininterval=2):
+        j = index.judge(q.text, k=1, judge=judge)
+        top = j.passages[0]
+        hit = contains_any(top.text, q.answers)
+        cosine = j.features[FEATURES.index("passage_cos")]
+        rows.append((j.features, j.probability, j.status == ANSWERED, top.similarity, cosine, hit))
+    features, probability, answered, relevance, cosine, hit1 = zip(*rows, strict=True)
+    return Results(
+        list(asked),
+        np.array(features),
+        np.array(probability),
+        np.array(answered),
+        np.array(relevance),
+        np.array(cosine),
+        np.array(hit1),
+    )
+
+
+def auc(score: np.ndarray, positive: np.ndarray) -> float:
+    """ROC AUC: the chance a positive scores above a negative (ties count half)."""
+    pos, neg = score[positive], score[~positive]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
+    ranks = np.empty(len(order))
+    values = np.concatenate([pos, neg])[order]
+    # Average ranks over ties.
+    _, first, counts = np.unique(values, return_index=True, return_counts=True)
+    ranks[order] = np.repeat(first + (counts + 1) / 2, counts)
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def keep_threshold(score: np.ndarray, share: float = 0.95) -> float:
+    """The score threshold that keeps `share` of these (covered) questions."""
+    return float(np.quantile(score, 1 - share))
+
+
+def figures(results: Results, fit: Results) -> dict[str, float | int]:
+    """The benchmark's figures on `results` (the odd articles); `fit` sets the peer's threshold."""
+    covered = results.covered
+    peer = keep_threshold(fit.cosine[fit.covered])
+    return {
+        "covered": int(covered.sum()),
+        "uncovered": int((~covered).sum()),
+        "found_covered": float(results.answered[covered].mean()),
+        "rejected_uncovered": float(1 - results.answered[~covered].mean()),
+        "auc": auc(results.score, covered),
+        "hit@1_covered": float(results.hit1[covered].mean()),
+        "previous_found_covered": float((results.relevance[covered] >= TOPIC_THRESHOLD).mean()),
+        "previous_rejected_uncovered": float((results.relevance[~covered] < TOPIC_THRESHOLD).mean()),
+        "previous_auc": auc(results.relevance, covered),
+        "dense_threshold": peer,
+        "dense_found_covered": float((results.cosine[covered] >= peer).mean()),
+        "dense_rejected_uncovered": float((results.cosine[~covered] < peer).mean()),
+        "dense_auc": auc(results.cosine, covered),
+    }
+
+
+def parity(results: Results, odd: bool) -> Results:
+    return results.subset(np.array([q.article % 2 == odd for q in results.questions], dtype=bool))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.parse_args()
+    index, asked = squad_leave_out()
+    results = collect(index, asked, label="SQuAD leave-out")
+    report(
+        "SQuAD leave-out, odd articles (test)",
+        {"passages": index.info.passages, **figures(parity(results, odd=True), parity(results, odd=False))},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""Does the best passage answer the question, or is it only on the same topic?
+
+A search always returns its closest passages; on the content's own topic they are close even
+when the content does not say what was asked ("How many people work in the NHS?"). This module
+turns what a search already knows into features and a fitted logistic regression reads them:
+
+- dense: the best sentence cosine of the first passage, its passage cosine, the highlight's
+  cosine, and the gaps to the second passage;
+- lexical: the idf-weighted share of the question's terms found in the passage and in the
+  highlight, the rarest term missing from each (a withheld fact usually names something the
+  text never mentions), the share of adjacent term pairs the passage repeats, and of the
+  question's names and numbers it holds;
+- answer type: whether the highlight holds what the question asks for (a number for "how many"
+  or "when", a capitalised name for "who" or "where") that the question does not already hold.
+
+The weights are plain JSON (`answerable.json`), written by `python -m bench.fit_answerability`
+with the figures it measured; nothing here depends on any particular content.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.lexical import BM25, tokenize
+
+WEIGHTS = Path(__file__).with_name("answerable.json")
+
+FEATURES = (
+    "sentence_cos",
+    "passage_cos",
+    "highlight_cos",
+    "gap_sentence_cos",
+    "gap_score",
+    "passage_coverage",
+    "highlight_coverage",
+    "passage_missing_idf",
+    "highlight_missing_idf",
+    "terms",
+    "wants_number",
+    "number_missing",
+    "wants_name",
+    "name_missing",
+    "sentence_x_coverage",
+    "best_sentence_coverage",
+    "pair_coverage",
+    "names_missing",
+)
+
+_NUMBER_QUESTION = re.compile(
+    r"\b(how (many|much|long|old|often|far|large|big|tall|high|fast)|when|what (year|date|time|percentage|"
+    r"proportion|number|age|decade|century|month|day)|which (year|date|decade|century))\b",
+    re.IGNORECASE,
+)
+_NAME_QUESTION = re.compile(r"\b(who|whom|whose|where|which (person|company|city|country|organi[sz]ation))\b", re.I)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
+    r"thousand|million|billion|half|quarter|dozen|january|february|march|april|may|june|july|august|september|"
+    r"october|november|december|century|decade)\b",
+    re.IGNORECASE,
+)
+# Words that say how a question asks, not what about; a passage that answers rarely repeats them.
+_ASKING = frozenset({"mani", "much"})
+_CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'’-]+")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What `features` reads about the best passages of one search."""
+
+    question: str
+    terms: list[str]  # the question's tokenized terms (qa.lexical.tokenize)
+    sentence_cos: list[float]  # best sentence cosine of each ranked passage, best passage first
+    scores: list[float]  # fused score of each ranked passage
+    passage_cos: float  # of the first passage
+    highlight_cos: float  # best cosine among the first passage's highlighted sentences
+    passage_row: int  # the first passage's row in the passage BM25
+    sentence_rows: range  # its sentences' rows in the sentence BM25
+    highlight_rows: range  # its highlighted sentences' rows
+    highlight: str
+    passage_text: str  # the first passage, with its title
+
+
+def _idf_shares(terms: list[str], index: BM25, rows: range | list[int]) -> tuple[float, float]:
+    """(idf-weighted share of `terms` in any of `rows`, largest normalised idf among those missing)."""
+    distinct = set(terms)
+    if not distinct:
+        return 0.0, 0.0
+    top = index.idf("\0unseen")  # the idf of a term no row holds: the largest possible
+    total = present = missing = 0.0
+    for term in distinct:
+        weight = index.idf(term)
+        total += weight
+        if any(index.contains(term, row) for row in rows):
+            present += weight
+        else:
+            missing = max(missing, weight / top if top > 0 else 0.0)
+    return (present / total if total > 0 else 0.0), missing
+
+
+def _has_name(text: str, question: str) -> bool:
+    """A capitalised word, not opening a sentence, that the question does not already hold."""
+    asked = {w.casefold() for w in re.findall(r"\w+", question)}
+    return any(m.group(0).casefold() not in asked for m in _CAPITALISED.finditer(text))
+
+
+def _has_number(text: str, question: str) -> bool:
+    asked = {m.group(0).casefold() for m in _NUMBER.finditer(question)}
+    return any(m.group(0).casefold() not in asked for m in _NUMBER.finditer(text))
+
+
+def _pair_coverage(terms: list[str], text: str) -> float:
+    """The share of the question's adjacent term pairs that are adjacent in `text` too.
+
+    Words shared one by one are common on a topic; shared phrases are what an answer repeats.
+    """
+    pairs = set(itertools.pairwise(terms))
+    if not pairs:
+        return 1.0
+    words = tokenize(text)
+    return len(pairs & set(itertools.pairwise(words))) / len(pairs)
+
+
+def _names_missing(question: str, text: str) -> float:
+    """The share of the question's names and numbers (capitalised inside it, or digits) not in `text`."""
+    names = {m.group(0).casefold() for m in _CAPITALISED.finditer(question)} | set(
+        re.findall(r"\d[\d,.]*\d|\d", question)
+    )
+    if not names:
+        return 0.0
+    haystack = text.casefold()
+    return sum(name not in haystack for name in names) / len(names)
+
+
+def features(evidence: Evidence, passages: BM25, sentences: BM25) -> np.ndarray:
+    """The feature vector of one search, in the order of `FEATURES`."""
+    e = evidence
+    terms = [t for t in e.terms if t not in _ASKING]
+    second_cos = e.sentence_cos[1] if len(e.sentence_cos) > 1 else 0.0
+    second_score = e.scores[1] if len(e.scores) > 1 else e.scores[0] - 1.0
+    passage_coverage, passage_missing = _idf_shares(terms, passages, [e.passage_row])
+    highlight_coverage, highlight_missing = _idf_shares(terms, sentences, e.highlight_rows)
+    wants_number = bool(_NUMBER_QUESTION.search(e.question))
+    wants_name = bool(_NAME_QUESTION.search(e.question))
+    return np.array(
+        [
+            e.sentence_cos[0],
+            e.passage_cos,
+            e.highlight_cos,
+            e.sentence_cos[0] - second_cos,
+            e.scores[0] - second_score,
+            passage_coverage,
+            highlight_coverage,
+            passage_missing,
+            highlight_missing,
+            np.log1p(len(set(terms))),
+            wants_number,
+            wants_number and not _has_number(e.highlight, e.question),
+            wants_name,
+            wants_name and not _has_name(e.highlight, e.question),
+            e.sentence_cos[0] * passage_coverage,
+            max((_idf_shares(terms, sentences, [row])[0] for row in e.sentence_rows), default=0.0),
+            _pair_coverage(terms, e.passage_text),
+            _names_missing(e.question, e.passage_text),
+        ],
+        dtype=np.float64,
+    )
+
+
+@dataclass(frozen=True)
+class Model:
+    """A logistic regression over standardised features, and the probability that decides."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+    threshold: float
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """P(answered) for one feature vector or a matrix of them (one row each)."""
+        z = ((np.asarray(x, dtype=np.float64) - self.mean) / self.scale) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_json(self, **about: object) -> dict:
+        """Plain data for `answerable.json`; `about` records how and on what it was fitted."""
+        return {
+            "features": list(FEATURES),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "weights": self.weights.tolist(),
+            "bias": self.bias,
+            "threshold": self.threshold,
+            **about,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Model:
+        """The inverse of `to_json`; refuses weights fitted on other features."""
+        if data.get("features") != list(FEATURES):
+            raise ValueError(
+                f"{WEIGHTS.name} was fitted on other features: refit with `python -m bench.fit_answerability`"
+            )
+        return cls(
+            mean=np.array(data["mean"]),
+            scale=np.array(data["scale"]),
+            weights=np.array(data["weights"]),
+            bias=float(data["bias"]),
+            threshold=float(data["threshold"]),
+        )
+
+
+@lru_cache(maxsize=1)
+def model() -> Model:
+    """The shipped judgement (qa/answerable.json)."""
+    return Model.from_json(json.loads(WEIGHTS.read_text(encoding="utf-8")))
+
+
+def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None, l2: float = 1.0) -> Model:
+    """Fit a logistic regression by Newton's method (L2 on the standardised weights).
+
+    The threshold is left at 0.5; the caller sets the operating point (`dataclasses.replace`).
+    """
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    w = np.ones(len(x)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    beta = np.zeros(z.shape[1])
+    penalty = l2 * np.eye(z.shape[1])
+    penalty[-1, -1] = 0.0  # the bias is not shrunk
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(z @ beta)))
+        gradient = z.T @ (w * (p - y)) + penalty @ beta
+        hessian = (z * (w * p * (1 - p))[:, None]).T @ z + penalty
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return Model(mean=mean, scale=scale, weights=beta[:-1], bias=float(beta[-1]), threshold=0.5)

@@ -1,0 +1,112 @@
+"""The answerability judgement: its features and the shipped weights on hand-made cases, and
+the three outcomes through the Python API and the command line on the real article index."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from qa import answerable
+from qa.answerable import FEATURES, Evidence, features, fit, model
+from qa.lexical import BM25, tokenize
+from qa.types import ANSWERED, NOT_COVERED, RELATED
+
+# A small made-up content: one passage per sentence, so passage and sentence rows coincide.
+TEXTS = [
+    "The hospital trust employs 4,200 nurses across its three sites.",
+    "Ward managers meet each morning to plan the day's staffing.",
+    "The board chair, Dr Amara Okafor, leads the quarterly review of patient safety.",
+    "Staff surveys ask whether people feel able to raise concerns.",
+]
+PASSAGES = BM25.build(TEXTS)
+
+
+def evidence(question: str, row: int, cos: float, second: float = 0.3) -> Evidence:
+    return Evidence(
+        question=question,
+        terms=tokenize(question),
+        sentence_cos=[cos, second],
+        scores=[2.0, 1.0],
+        passage_cos=cos - 0.05,
+        highlight_cos=cos,
+        passage_row=row,
+        sentence_rows=range(row, row + 1),
+        highlight_rows=range(row, row + 1),
+        highlight=TEXTS[row],
+        passage_text=TEXTS[row],
+    )
+
+
+def test_features_read_coverage_missing_terms_and_answer_type():
+    has = dict(
+        zip(
+            FEATURES,
+            features(evidence("How many nurses does the trust employ?", 0, 0.7), PASSAGES, PASSAGES),
+            strict=True,
+        )
+    )
+    assert has["wants_number"] and not has["number_missing"]
+
+    lacks = dict(
+        zip(
+            FEATURES,
+            features(evidence("How many midwives does the trust employ?", 2, 0.5), PASSAGES, PASSAGES),
+            strict=True,
+        )
+    )
+    assert lacks["passage_coverage"] < has["passage_coverage"]
+    assert lacks["passage_missing_idf"] == 1.0 > has["passage_missing_idf"]  # "midwives": never seen
+    assert lacks["number_missing"] and lacks["pair_coverage"] < has["pair_coverage"]
+
+    who = dict(zip(FEATURES, features(evidence("Who chairs the board?", 2, 0.6), PASSAGES, PASSAGES), strict=True))
+    assert who["wants_name"] and not who["name_missing"]  # "Amara Okafor", not in the question
+
+
+@pytest.mark.parametrize(
+    ("question", "row", "cos", "answered"),
+    [
+        ("How many nurses does the trust employ?", 0, 0.72, True),
+        ("Who leads the quarterly review of patient safety?", 2, 0.70, True),
+        ("How many midwives work in the maternity unit?", 0, 0.42, False),
+        ("Who founded the hospital charity in 1902?", 1, 0.35, False),
+    ],
+)
+def test_shipped_judgement_on_hand_made_cases(question, row, cos, answered):
+    x = features(evidence(question, row, cos), PASSAGES, PASSAGES)
+    assert bool(model().probability(x) >= model().threshold) == answered
+
+
+def test_fit_separates_and_round_trips_through_json():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, len(FEATURES)))
+    y = (x[:, 0] + 0.5 * x[:, 5] > 0).astype(float)
+    fitted = fit(x, y)
+    assert ((fitted.probability(x) >= 0.5) == y).mean() > 0.95
+    again = answerable.Model.from_json(json.loads(json.dumps(fitted.to_json(command="test"))))
+    assert np.allclose(again.probability(x), fitted.probability(x))
+    with pytest.raises(ValueError, match="refit"):
+        answerable.Model.from_json({**fitted.to_json(), "features": ["other"]})
+
+
+ON_TOPIC_UNANSWERED = "How many nurses did the NHS employ in 2019?"
+
+
+def test_three_outcomes_through_the_python_api(article_index):
+    assert article_index.ask("What is collective leadership?").status == ANSWERED
+    related = article_index.ask(ON_TOPIC_UNANSWERED)
+    assert related.status == RELATED and not related.found
+    assert related.passages and related.text not in related.passages[0].text  # says so, quotes nothing
+    assert article_index.ask("How do I bake sourdough bread?").status == NOT_COVERED
+
+
+def test_related_through_the_command_line(built_index):
+    done = subprocess.run(
+        [sys.executable, "-m", "qa", ON_TOPIC_UNANSWERED, "--json", "--index", str(built_index)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(done.stdout)
+    assert data["status"] == "related" and data["found"] is False and data["passages"]
