@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,15 +10,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests.test_browser import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVERS = 4
 STARTUP_SECONDS = 300
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _up(url: str) -> bool:
@@ -40,7 +35,7 @@ def test_four_servers_at_once_on_a_missing_default_index_make_one_build(tmp_path
     servers = []
     try:
         for n in range(SERVERS):
-            port = _free_port()
+            port = free_port()
             log = tmp_path / f"server{n}.log"
             with log.open("wb") as out:
                 process = subprocess.Popen(
