@@ -103,15 +103,6 @@ def check_k(k: object) -> int:
     return k
 
 
-def _recent(history: Sequence[str] | str | None) -> list[str]:
-    """The last turns of a conversation's history that a follow-up may use (see qa.followup)."""
-    if not history:
-        return []
-    if isinstance(history, str):
-        return [history]
-    return [h for h in list(history[-SETTINGS.history_turns :]) if isinstance(h, str) and h.strip()]
-
-
 class _Loaded:
     """One build directory in memory, with the search structures derived from it."""
 
@@ -265,7 +256,7 @@ class Index:
         what was searched. `view` (from `view()`) pins the loaded index to answer from.
         """
         question = normalize_question(question)
-        query = normalize_question(contextualize(question, _recent(history)))
+        query = normalize_question(contextualize(question, history))
         judgement = self._judge(self._of(view), query, k)
         status, passages = judgement.status, judgement.passages
         text = {ANSWERED: passages[0].highlight if passages else "", RELATED: RELATED_TEXT}.get(

@@ -49,6 +49,24 @@ def is_follow_up(question: str) -> bool:
     return bool(leans) and len(words) < _OWN_SUBJECT
 
 
+def recent(history: object) -> list[str]:
+    """The earlier questions a follow-up may use: the last few, as text, whatever a caller sent.
+
+    Callers pass what clients send (a list with gaps, one string, nothing), so any of those is
+    read without an error; a hostile length costs only the slice.
+
+    >>> recent(["a?", None, 3, "b?"] * 5000)[-2:], recent("a?"), recent(None), recent({"a": 1})
+    (['3', 'b?'], ['a?'], [], [])
+    """
+    if not history or SETTINGS.history_turns <= 0:
+        return []
+    if isinstance(history, str):
+        return [history]
+    if not isinstance(history, list | tuple):
+        return []
+    return [str(h) for h in history[-SETTINGS.history_turns :] if h is not None]
+
+
 def _turn(text: str) -> str:
     """One earlier question as it joins a search: white space collapsed, cut to its bound."""
     return " ".join(str(text)[: 4 * SETTINGS.history_chars].split())[: SETTINGS.history_chars]
@@ -63,8 +81,7 @@ def contextualize(question: str, history: Sequence[str] = ()) -> str:
     if not is_follow_up(question):
         return question
     chain: list[str] = []
-    recent = list(history[-SETTINGS.history_turns :]) if SETTINGS.history_turns > 0 else []
-    for earlier in reversed(recent):
+    for earlier in reversed(recent(history)):
         turn = _turn(earlier)
         if not turn:
             continue

@@ -24,7 +24,7 @@ import gradio as gr
 from qa import QAError
 from qa.questionlog import QuestionLog
 from qa.types import Answer, Passage
-from ui.chat import clamp_k, recent_history
+from ui.chat import clamp_k
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def make_endpoints(
         """
         try:
             began = time.perf_counter()
-            answer = index.ask(question, k=clamp_k(k), history=recent_history(history))
+            answer = index.ask(question, k=clamp_k(k), history=history or [])
         except Exception as exc:
             raise _client_error(exc) from None
         if question_log is not None:

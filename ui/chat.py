@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from qa import QAError
-from qa.config import SETTINGS
 from qa.questionlog import QuestionLog
 from qa.types import Answer, Passage
 from ui import render
@@ -64,22 +63,6 @@ def clamp_k(k: object) -> int:
     return max(MIN_K, min(MAX_K, value))
 
 
-def recent_history(history: object) -> tuple[str, ...]:
-    """The earlier questions a follow-up may use: the last few, as text, whatever a client sent.
-
-    >>> recent_history(["a?", None, 3, "b?"] * 5000)[-2:], recent_history("a?"), recent_history(None)
-    (('3', 'b?'), ('a?',), ())
-    """
-    if not history:
-        return ()
-    if isinstance(history, str):
-        return (history,)
-    if not isinstance(history, list | tuple):
-        return ()
-    turns = history[-SETTINGS.history_turns :]
-    return tuple(str(h)[: 4 * SETTINGS.history_chars] for h in turns if h is not None)
-
-
 def _one_line(message: object) -> str:
     """The first line of an error message: qa's messages are one line; others might not be."""
     lines = str(message).strip().splitlines()
@@ -122,7 +105,7 @@ class ChatService:
         source = view() if callable(view) else self.index
         try:
             began = time.perf_counter()
-            answer = source.ask(question, k=clamp_k(k), history=recent_history(list(earlier)))
+            answer = source.ask(question, k=clamp_k(k), history=list(earlier))
             log_id = self._record(question, answer, time.perf_counter() - began)
             contexts = [self._context(source, p) for p in answer.passages]
             html = render.answer_html(answer, contexts, self.examples, self.suggest_as_buttons)
