@@ -223,9 +223,14 @@ class Index:
         return view.loaded if view is not None else self._current()
 
     def _retrieve(self, loaded: _Loaded, query: str, k: int) -> list[Passage]:
+        return [self._passage(loaded.data, hit) for hit in self._rank(loaded, query, k, k)]
+
+    @staticmethod
+    def _rank(loaded: _Loaded, query: str, k: int, n: int) -> list[Hit]:
+        """The best `n` hits for `query`, after checking the `k` a caller asked for."""
         check_k(k)
         vector = get_embedder(SETTINGS.query_threads).encode([query])[0]
-        return [self._passage(loaded.data, hit) for hit in rank(loaded.corpus, vector, query, k)]
+        return rank(loaded.corpus, vector, query, n)
 
     @staticmethod
     def _passage(data: store.IndexData, hit: Hit) -> Passage:
@@ -275,12 +280,11 @@ class Index:
         return self._judge(self._current(), normalize_question(question), k, judge)
 
     def _judge(self, loaded: _Loaded, query: str, k: int, judge: Model | None = None) -> Judgement:
-        vector = get_embedder(SETTINGS.query_threads).encode([query])[0]
-        hits = rank(loaded.corpus, vector, query, max(k, 2))  # the second passage gives the gaps
+        hits = self._rank(loaded, query, k, max(k, 2))  # the second passage gives the gaps
         passages = [self._passage(loaded.data, hit) for hit in hits[:k]]
         if not hits:
             return Judgement(NOT_COVERED, 0.0, np.zeros(0), passages)
-        top, best = hits[0], self._passage(loaded.data, hits[0])
+        top, best = hits[0], passages[0]  # k >= 1 (checked)
         first_sentence = loaded.corpus.first_sentence
         evidence = Evidence(
             question=query,

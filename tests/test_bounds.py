@@ -22,6 +22,8 @@ def test_the_engine_answers_a_long_history_and_a_megabyte_question(article_index
     assert len(answer.question) == SETTINGS.question_chars and answer.found
     with pytest.raises(ValueError, match=r"k must be a whole number from 1 to 100, not 1000"):
         article_index.retrieve("What is collective leadership?", k=1000)
+    with pytest.raises(ValueError, match=r"k must be a whole number from 1 to 100, not 0"):
+        article_index.ask("What is collective leadership?", k=0)
 
 
 def test_the_gradio_endpoints_bound_everything_a_client_sends(article_index):
