@@ -258,6 +258,17 @@ def test_chat_questions_are_counted_apart(client):
     assert metric(client, "qa_questions_total", status="answered", via="chat") == before + 1
 
 
+def test_questions_asked_on_the_chat_page_are_counted(article_index):
+    from ui.chat import ChatService
+    from ui.metrics import MeteredIndex, Metrics
+
+    metrics = Metrics()
+    service = ChatService(MeteredIndex(article_index, metrics, "chat"))  # the page answers from a view
+    assert service.reply(QUESTION).answered
+    sample = metrics.registry.get_sample_value("qa_questions_total", {"status": "answered", "via": "chat"})
+    assert sample == 1.0
+
+
 def test_api_questions_are_logged_and_the_library_reports_what_was_not_answered(article_index, tmp_path):
     from qa.questionlog import QuestionLog
 

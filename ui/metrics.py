@@ -97,6 +97,13 @@ class MeteredIndex:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._index, name)
 
+    def view(self) -> MeteredIndex:
+        """One pinned build (`Index.view`), its questions counted like this index's.
+
+        The chat answers from a view, so without this its questions would go uncounted.
+        """
+        return MeteredIndex(self._index.view(), self._metrics, self._via)
+
     def ask(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Answer:
         """`Index.ask`, counted by the answer's status."""
         began = time.perf_counter()
