@@ -17,9 +17,10 @@ pickle to read them:
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, TypedDict
+from typing import Any
 
 import gradio as gr
+from typing_extensions import TypedDict  # pydantic (the REST schema) reads only this one on Python 3.11
 
 from qa import QAError
 from qa.questionlog import QuestionLog
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 class PassageJSON(TypedDict):
-    """A passage as the API returns it; Gradio publishes these keys and types as the schema."""
+    """A passage as both APIs return it; Gradio and the REST API publish these keys and types as the schema."""
 
     text: str
     source: str

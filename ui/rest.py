@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from qa.config import SETTINGS
 from qa.errors import IndexBusyError, IndexCorruptError, IndexNotFoundError, QAError
 from qa.questionlog import QuestionLog
-from ui.api import answer_json, passage_json
+from ui.api import AnswerJSON, PassageJSON, answer_json, passage_json
 
 log = logging.getLogger(__name__)
 
@@ -60,40 +60,8 @@ class RetrieveRequest(BaseModel):
     k: int = Field(5, ge=1, le=SETTINGS.api_max_k, description="passages to return")
 
 
-class PassageOut(BaseModel):
-    """A passage as the API returns it (documentation only: responses are built by `ui.api`)."""
-
-    text: str
-    score: float
-    similarity: float
-    relevance: str
-    source: str
-    title: str
-    start: int
-    end: int
-    paragraph: int
-    page: int
-    section: str
-    related: bool
-    highlight: str
-    highlight_start: int
-    highlight_end: int
-    metadata: dict[str, str]
-
-
-class AnswerOut(BaseModel):
-    """An answer: status ("answered", "related", "not_covered"), the quoted answer, its passages."""
-
-    status: str
-    found: bool
-    answer: str
-    question: str
-    query: str
-    passages: list[PassageOut]
-
-
 class RetrieveOut(BaseModel):
-    passages: list[PassageOut]
+    passages: list[PassageJSON]
 
 
 class DocumentOut(BaseModel):
@@ -178,7 +146,7 @@ def make_router(index: Any, authorize: Callable[..., None], question_log: Questi
         route_class=_GuardedRoute,
     )
 
-    @router.post("/ask", response_model=AnswerOut, summary="Answer a question")
+    @router.post("/ask", response_model=AnswerJSON, summary="Answer a question")
     def ask(body: AskRequest, request: Request) -> Response:
         """The answering sentence, quoted, and the passages it comes from, best first.
 
