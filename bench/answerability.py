@@ -35,7 +35,7 @@ import qa
 from bench.common import contains_any, normalise, report
 from bench.eval_squad import SQUAD, load_articles
 from index import build
-from qa.answerable import FEATURES, Model
+from qa.answerable import FEATURES, Judge
 from qa.config import PROJECT_ROOT, SETTINGS
 from qa.embed import model_id
 from qa.engine import TOPIC_THRESHOLD
@@ -140,7 +140,7 @@ def squad_leave_out() -> tuple[qa.Index, list[Question]]:
     return qa.Index.load(path), questions(articles, withheld, normalise("\n".join(docs.values())))
 
 
-def collect(index: qa.Index, asked: list[Question], judge: Model | None = None, label: str = "") -> Results:
+def collect(index: qa.Index, asked: list[Question], judge: Judge | None = None, label: str = "") -> Results:
     """Ask every question (top passage only) and keep what the judgement and the baselines read."""
     rows = []
     for q in tqdm(asked, desc=f"asking {label}".strip(), unit="q", mininterval=2):
@@ -183,6 +183,7 @@ def keep_threshold(score: np.ndarray, share: float = 0.95) -> float:
 def figures(results: Results, fit: Results) -> dict[str, float | int]:
     """The benchmark's figures on `results` (the odd articles); `fit` sets the peer's threshold."""
     covered = results.covered
+    on_topic = results.relevance >= TOPIC_THRESHOLD
     peer = keep_threshold(fit.cosine[fit.covered])
     return {
         "covered": int(covered.sum()),
@@ -191,6 +192,8 @@ def figures(results: Results, fit: Results) -> dict[str, float | int]:
         "rejected_uncovered": float(1 - results.answered[~covered].mean()),
         "auc": auc(results.score, covered),
         "hit@1_covered": float(results.hit1[covered].mean()),
+        # How often the cascade's reader ran (qa.answerable), of the questions on topic.
+        "reader_ran_on_topic": float(np.isfinite(results.features[on_topic, -1]).mean()),
         "previous_found_covered": float((results.relevance[covered] >= TOPIC_THRESHOLD).mean()),
         "previous_rejected_uncovered": float((results.relevance[~covered] < TOPIC_THRESHOLD).mean()),
         "previous_auc": auc(results.relevance, covered),

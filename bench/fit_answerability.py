@@ -32,19 +32,26 @@ from bench.answerability import (
     squad_leave_out,
 )
 from bench.common import SHARED
-from qa.answerable import FEATURES, WEIGHTS, Model, fit
+from qa.answerable import FEATURES, READER, WEIGHTS, Judge, Model, fit
 from qa.config import PROJECT_ROOT, SETTINGS
 from qa.engine import TOPIC_THRESHOLD
 
 DEV_SETS = ("seed-dev.jsonl", "seed-dev-ontopic.jsonl", "seed-dev-paraphrase.jsonl")
-# Any model gives the same features; this one only lets `Index.judge` run before the first fit.
-_NEUTRAL = Model(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), np.zeros(len(FEATURES)), 0.0, 0.5)
+
+
+def _blank(n: int) -> Model:
+    return Model(np.zeros(n), np.ones(n), np.zeros(n), 0.0)
+
+
+# Its band holds every probability, so the reader runs on every question on topic: the fit needs
+# its logit everywhere. Any weights give the same features; these need no fit to exist yet.
+_ALWAYS_READ = Judge(_blank(len(FEATURES)), _blank(len(FEATURES) + 1), 0.5, (-np.inf, np.inf))
 
 
 def _code_key() -> str:
     """A hash of the code that computes features: collected ones are reused until it changes."""
     digest = hashlib.sha256()
-    for name in ("answerable.py", "search.py", "lexical.py", "engine.py"):
+    for name in ("answerable.py", "search.py", "lexical.py", "engine.py", "crossencoder.py", "crossencoder.onnx"):
         digest.update((PROJECT_ROOT / "qa" / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -67,7 +74,7 @@ def _collect_cached(name: str, index: qa.Index, asked: list[Question]) -> Result
         return Results(
             asked, *(saved[k] for k in ("features", "probability", "answered", "relevance", "cosine", "hit1"))
         )
-    results = collect(index, asked, judge=_NEUTRAL, label=name)
+    results = collect(index, asked, judge=_ALWAYS_READ, label=name)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         path, **{k: getattr(results, k) for k in ("features", "probability", "answered", "relevance", "cosine", "hit1")}
@@ -75,11 +82,22 @@ def _collect_cached(name: str, index: qa.Index, asked: list[Question]) -> Result
     return results
 
 
-def apply(model: Model, results: Results) -> Results:
-    """`results` as the shipped engine would decide them with `model`."""
-    probability = model.probability(results.features)
-    answered = (probability >= model.threshold) & (results.relevance >= TOPIC_THRESHOLD)
-    return replace(results, probability=probability, answered=answered)
+def apply(judge: Judge, results: Results) -> Results:
+    """`results` as the shipped engine would decide them with `judge` (the reader's logit kept
+    only where the cascade would have run it)."""
+    on_topic = results.relevance >= TOPIC_THRESHOLD
+    verdicts = [
+        judge.decide(x[:-1], lambda x=x: float(x[-1])) if on else None
+        for x, on in zip(results.features, on_topic, strict=True)
+    ]
+    features = results.features.copy()
+    features[:, -1] = [v.reader if v else np.nan for v in verdicts]
+    return replace(
+        results,
+        features=features,
+        probability=np.array([v.probability if v else 0.0 for v in verdicts]),
+        answered=np.array([bool(v and v.answered) for v in verdicts]),
+    )
 
 
 def article_figures(results: Results) -> dict[str, float]:
@@ -116,15 +134,22 @@ def main() -> None:
     article = _collect_cached("article", article_index, article_questions())
     even, odd = parity(squad, odd=False), parity(squad, odd=True)
 
-    x = np.vstack([even.features, article.features])
-    y = np.concatenate([even.covered, article.covered]).astype(np.float64)
+    # Only questions on topic reach the judgement (under TOPIC_THRESHOLD a question is not covered).
+    sources = [r.subset(r.relevance >= TOPIC_THRESHOLD) for r in (even, article)]
+    x = np.vstack([r.features for r in sources])
+    y = np.concatenate([r.covered for r in sources]).astype(np.float64)
     # Each class of each source carries equal weight within it, so the few uncovered questions
     # count as much as the many covered ones; the dev sets carry `--article-weight` of the total.
     weights = len(x) * np.concatenate(
-        [_balanced(even.covered) * (1 - args.article_weight), _balanced(article.covered) * args.article_weight]
+        [_balanced(sources[0].covered) * (1 - args.article_weight), _balanced(sources[1].covered) * args.article_weight]
     )
-    model = fit(x, y, weights, l2=args.l2)
-    model = replace(model, threshold=keep_threshold(model.probability(even.features[even.covered]), args.found))
+    full = fit(x, y, weights, l2=args.l2)
+    screen = fit(x[:, :-1], y, weights, l2=args.l2)
+    threshold = keep_threshold(full.probability(sources[0].features[sources[0].covered]), args.found)
+    # The band: the screen's probabilities where it and the full model disagree on these questions.
+    says = full.probability(x) >= threshold
+    screened = screen.probability(x[:, :-1])
+    model = Judge(screen, full, threshold, (float(screened[says].min()), float(screened[~says].max())))
 
     measured = {
         "fit (even articles)": figures(apply(model, even), even),
@@ -146,7 +171,8 @@ def main() -> None:
         print(name)
         for key, value in values.items():
             print(f"  {key:<28} {value:.3f}" if isinstance(value, float) else f"  {key:<28} {value}")
-    print("weights:", dict(zip(FEATURES, np.round(model.weights, 2), strict=True)))
+    print("full model's weights:", dict(zip((*FEATURES, READER), np.round(full.weights, 2), strict=True)))
+    print(f"threshold {threshold:.3f}; the reader runs for screen probabilities in {model.band}")
     print(f"wrote {args.out}")
 
 

@@ -4,7 +4,8 @@ Four figures, each beside its baseline measured in the same run (the machine is 
 ratios measured side by side mean anything; every figure is a median over repeats):
 
 - query: `qa.retrieve` p50/p95 on the article index against a bare sentence-transformers
-  `encode(question)` of the same questions, the two timed alternately question by question.
+  `encode(question)` of the same questions, timed in alternating rounds; and `qa.ask`, which
+  also judges the answer (its cross-encoder reads the top passage's sentences).
 - start: a fresh process doing `import qa; qa.ask(...)` against a fresh process doing the bare
   model's import, load and one encode: wall time and the child's own peak RSS (its VmHWM).
 - build: characters embedded per second by the whole `index.build` (reading, splitting, embedding,
@@ -84,7 +85,7 @@ def _timed(call: Callable[[], object]) -> float:
 
 
 def query_latency(index_dir: Path, questions: Sequence[str], model: Any, repeat: int = 5) -> dict[str, float | int]:
-    """`qa.retrieve` against `model.encode(question)`, timed in alternating rounds on the same questions.
+    """`qa.retrieve` and `qa.ask` against `model.encode(question)`, timed in alternating rounds on the same questions.
 
     Each round times every question on one side, then on the other; the order flips every round,
     so load from other work on the machine hits both sides alike. Rounds rather than single
@@ -93,13 +94,15 @@ def query_latency(index_dir: Path, questions: Sequence[str], model: Any, repeat:
     """
     import qa
 
-    for q in questions[:5]:  # warm both: sessions, caches, lazy imports, the index load
-        qa.retrieve(q, index=index_dir)
+    for q in questions[:5]:  # warm all: sessions, caches, lazy imports, the index load
+        qa.ask(q, index=index_dir)
         model.encode(q)
     ours: list[float] = []
+    asked: list[float] = []
     bare: list[float] = []
     sides = [
         (ours, lambda q: qa.retrieve(q, index=index_dir)),
+        (asked, lambda q: qa.ask(q, index=index_dir)),
         (bare, lambda q: model.encode(q)),
     ]
     for r in range(repeat):
@@ -114,6 +117,9 @@ def query_latency(index_dir: Path, questions: Sequence[str], model: Any, repeat:
         "bare_encode_p95_ms": 1000 * percentile(bare, 95),
         "retrieve_over_bare_p50": p50 / bare_p50,
         "retrieve_p95_over_p50": p95 / p50,
+        "ask_p50_ms": 1000 * percentile(asked, 50),
+        "ask_p95_ms": 1000 * percentile(asked, 95),
+        "ask_over_bare_p50": percentile(asked, 50) / bare_p50,
     }
 
 

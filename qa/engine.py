@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from qa import store
-from qa.answerable import Evidence, Model, features, model
+from qa.answerable import Evidence, Judge, features
+from qa.answerable import judge as shipped_judge
 from qa.config import SETTINGS
+from qa.crossencoder import get_cross_encoder
 from qa.embed import get_embedder, model_id
 from qa.errors import IndexCorruptError, IndexNotFoundError
 from qa.followup import contextualize
@@ -47,7 +49,8 @@ RELATED_TEXT = (
 class Judgement:
     """One search and the verdict on it: the passages, the status and why.
 
-    `probability` is the judgement's P(answered) (qa.answerable); `features` what it read.
+    `probability` is the judgement's P(answered) (qa.answerable), zero off topic; `features`
+    what it read: the search's features, then the reader's logit (NaN where it did not run).
     """
 
     status: str
@@ -271,21 +274,22 @@ class Index:
             found=status == ANSWERED, text=text, passages=passages, question=question, query=query, status=status
         )
 
-    def judge(self, question: str, k: int = 3, judge: Model | None = None) -> Judgement:
+    def judge(self, question: str, k: int = 3, judge: Judge | None = None) -> Judgement:
         """Search `question` and judge whether the content answers it, is only related, or neither.
 
         What `ask` decides its status with, for benchmarks and diagnostics; `judge` replaces the
-        shipped model (qa/answerable.json) with another, e.g. one being fitted.
+        shipped judgement (qa/answerable.json) with another, e.g. one being fitted.
         """
         return self._judge(self._current(), normalize_question(question), k, judge)
 
-    def _judge(self, loaded: _Loaded, query: str, k: int, judge: Model | None = None) -> Judgement:
+    def _judge(self, loaded: _Loaded, query: str, k: int, judge: Judge | None = None) -> Judgement:
         hits = self._rank(loaded, query, k, max(k, 2))  # the second passage gives the gaps
         passages = [self._passage(loaded.data, hit) for hit in hits[:k]]
         if not hits:
             return Judgement(NOT_COVERED, 0.0, np.zeros(0), passages)
         top, best = hits[0], passages[0]  # k >= 1 (checked)
         first_sentence = loaded.corpus.first_sentence
+        highlighted = range(top.first, top.last + 1)
         evidence = Evidence(
             question=query,
             terms=tokenize(query),
@@ -295,18 +299,27 @@ class Index:
             highlight_cos=top.highlight_cos,
             passage_row=top.row,
             sentence_rows=range(int(first_sentence[top.row]), int(first_sentence[top.row + 1])),
-            highlight_rows=range(top.first, top.last + 1),
+            highlight_rows=highlighted,
             highlight=best.highlight,
             passage_text=f"{best.title}\n{best.text}",
         )
         x = features(evidence, loaded.corpus.lexical, loaded.corpus.sentence_lexical)
-        judge = judge or model()
-        probability = float(judge.probability(x))
         if top.relevance < TOPIC_THRESHOLD:
-            status = NOT_COVERED
-        else:
-            status = ANSWERED if probability >= judge.threshold else RELATED
-        return Judgement(status, probability, x, passages)
+            return Judgement(NOT_COVERED, 0.0, np.append(x, np.nan), passages)
+
+        def read() -> float:
+            return float(get_cross_encoder().score(query, self._sentences(loaded, top.row, highlighted)).max())
+
+        verdict = (judge or shipped_judge()).decide(x, read)
+        status = ANSWERED if verdict.answered else RELATED
+        return Judgement(status, verdict.probability, np.append(x, verdict.reader), passages)
+
+    @staticmethod
+    def _sentences(loaded: _Loaded, row: int, rows: range) -> list[str]:
+        """The text of sentence `rows` of passage `row`."""
+        passage = loaded.data.passages[row]
+        spans = loaded.corpus.sentence_spans[rows.start : rows.stop] - passage.start
+        return [passage.text[int(start) : int(end)] for start, end in spans]
 
     def context(self, passage: Passage, chars: int = 400, *, view: IndexView | None = None) -> tuple[str, str]:
         """Up to `chars` characters of the document before and after `passage`, cut at words.

