@@ -41,15 +41,19 @@ def evaluate(questions: list[dict], index: qa.Index, verbose: bool = False) -> d
             top = answer.passages[0]
             print(f"MISS {q['id']} {q['question']!r} found={answer.found} sim={top.similarity:.3f}")
             print(f"     gold={q['answers']} top={top.highlight[:120]!r}")
+
+    def share(count: int, of: list[dict]) -> float:  # NaN for a file without such questions
+        return count / len(of) if of else float("nan")
+
     return {
         "questions": len(questions),
-        "hit@1": hit1 / len(covered),
-        "hit@3": hit3 / len(covered),
-        "answer@1": answer1 / len(covered),
-        "found_rate": found / len(covered),
-        "rejection_rate": rejected / len(uncovered) if uncovered else 1.0,
+        "hit@1": share(hit1, covered),
+        "hit@3": share(hit3, covered),
+        "answer@1": share(answer1, covered),
+        "found_rate": share(found, covered),
+        "rejection_rate": share(rejected, uncovered),
         # The margin the found threshold sits in: lowest covered and highest uncovered relevance.
-        "min_relevance_covered": min(covered_relevance),
+        "min_relevance_covered": min(covered_relevance, default=float("nan")),
         "max_relevance_uncovered": max(uncovered_relevance, default=0.0),
     }
 

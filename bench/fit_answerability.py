@@ -1,10 +1,14 @@
 """Fit the answerability judgement: `python -m bench.fit_answerability [--found 0.96]`.
 
-Asks the SQuAD leave-out questions (bench.answerability) and the shared article dev sets,
-fits a logistic regression (qa.answerable.fit) on the EVEN SQuAD articles and the dev sets
-only, sets its threshold to keep `--found` of the even articles' covered questions answered, and
-writes qa/answerable.json: the weights, the command, what it was fitted on and the figures it
-measured (even articles = fit, odd articles = test, and the article's dev sets). The collected
+Asks the SQuAD leave-out questions (bench.answerability) and the shared article dev sets, with
+the cross-encoder reading every on-topic question, and fits on the EVEN SQuAD articles and the
+dev sets only (their questions on topic, the only ones the judgement sees) the two logistic
+regressions of the cascade (qa.answerable.Judge): the full model, over the search's features and
+the reader's logit, its threshold set to keep `--found` of the even articles' covered questions
+answered; and the screen, over the search's features alone, with the band of its probabilities
+where the two disagree on those questions (there the reader runs). Writes qa/answerable.json: the
+weights, the command, what it was fitted on and the figures it measured (even articles = fit,
+odd articles = test, and the article's dev sets). The collected
 features are kept under var/answerability/, named by a hash of the code that computes them, so
 a refit with other settings asks nothing again.
 """
