@@ -21,9 +21,9 @@ in a cascade (`Judge`):
 
 The screen reads the search's features alone. Where its probability falls in the band where,
 on the questions it was fitted on, it and the full model (the same features and the reader)
-disagreed, the reader runs and the full model decides; elsewhere the screen's verdict stands, the
-full model's on all those questions. The reader costs about 8 ms a question on 2 cores, and so
-runs for about one on-topic question in five.
+disagreed, the reader runs and the full model decides; elsewhere the screen's verdict stands. On
+those questions the cascade therefore decides as the full model does, for the reader's cost (about
+8 ms on 2 cores) on about one on-topic question in four.
 
 The weights are plain JSON (`answerable.json`), written by `python -m bench.fit_answerability`
 with the figures it measured; nothing here depends on any particular content.
