@@ -14,7 +14,7 @@ the answerability benchmark's test):
 The last `--validation` even articles are kept out of training and measure the fit. The model
 is exported to ONNX, quantised to int8 and written to qa/crossencoder.onnx, with what it was
 fitted on and what it measured (on the quantised model, as shipped) in qa/crossencoder.json.
-Takes about 30 minutes on 2 cores. Needs torch, which only fitting and the embedding's
+Takes about 45 minutes on 2 cores. Needs torch, which only fitting and the embedding's
 one-time export use.
 """
 
