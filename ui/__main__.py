@@ -133,6 +133,7 @@ def _serve(args: argparse.Namespace, auth: list[tuple[str, str]] | None, listene
     import uvicorn
 
     import qa
+    from qa.crossencoder import get_cross_encoder
     from ui.server import create_app
 
     try:
@@ -140,8 +141,10 @@ def _serve(args: argparse.Namespace, auth: list[tuple[str, str]] | None, listene
     except qa.QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    # Load the model now, so the first question (and a load balancer's first probe) does not wait for it.
+    # Load the model now, so the first question (and a load balancer's first probe) does not wait for it;
+    # and the reader the judgement runs on doubtful questions (0.9 s to load, 28 MB; qa.answerable).
     index.retrieve("warm up", k=1)
+    get_cross_encoder()
     app = create_app(
         index,
         auth=auth,
