@@ -11,6 +11,8 @@ those of the odd ones:
 - AUC: ROC AUC, covered against uncovered, of the score that decides (the judgement's
   probability, zero for a question under the topic threshold);
 - hit@1 (covered): the first passage holds a gold answer;
+- reader ran (on topic): the share of questions on topic for which the judgement's cascade ran
+  the cross-encoder (qa.answerable), which sets what a question costs;
 - the same for the previous release (relevance >= 0.32 decides) and a dense-cosine threshold
   peer (LangChain's `similarity_score_threshold`, txtai's: the best passage's cosine, its
   threshold set to keep 95% of the even articles' covered questions).
