@@ -38,8 +38,8 @@ from bench.answerability import auc
 from bench.common import contains_any, report
 from bench.eval_squad import SQUAD, load_articles
 from index.split import sentences
-from qa.crossencoder import INPUTS, RECORD, WEIGHTS, CrossEncoder, feed
-from qa.embed import get_embedder, model_path
+from qa.crossencoder import RECORD, WEIGHTS, CrossEncoder, feed
+from qa.embed import export_graph, get_embedder, model_path
 
 log = logging.getLogger(__name__)
 
@@ -120,34 +120,13 @@ def train(pairs: list[Pair], epochs: int, batch_size: int, learning_rate: float,
 
 def export(model, dest: Path) -> None:
     """The model as int8 ONNX at `dest` (exported in float, then weights quantised)."""
-    import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    class _Logit(torch.nn.Module):
-        def __init__(self, model: torch.nn.Module) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-            return out.logits[:, 0]
-
-    example = {k: torch.from_numpy(v) for k, v in feed([("Who is it?", "It is me."), ("Why?", "Because.")]).items()}
+    example = feed([("Who is it?", "It is me."), ("Why?", "Because.")])
     floating = dest.with_suffix(f".{os.getpid()}.float.onnx")
     quantised = dest.with_suffix(f".{os.getpid()}.tmp")
     try:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the tracer's notes on branches frozen for an encoder
-            torch.onnx.export(
-                _Logit(model),
-                tuple(example[name] for name in INPUTS),
-                str(floating),
-                input_names=list(INPUTS),
-                output_names=["logit"],
-                dynamic_axes={**{name: {0: "pairs", 1: "tokens"} for name in INPUTS}, "logit": {0: "pairs"}},
-                opset_version=17,
-                dynamo=False,
-            )
+        export_graph(model, lambda out: out.logits[:, 0], example, floating, "logit", {0: "batch"})
         quantize_dynamic(str(floating), str(quantised), weight_type=QuantType.QInt8)
         size = quantised.stat().st_size
         if size > MAX_BYTES:

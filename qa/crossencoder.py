@@ -23,14 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import SETTINGS
-from qa.embed import model_path
+from qa.embed import cpu_session, model_path, padded
 
 WEIGHTS = Path(__file__).with_name("crossencoder.onnx")
 RECORD = WEIGHTS.with_suffix(".json")
 # Question and sentence together; longer pairs lose the end of the longer side. 128 tokens hold
 # 99% of SQuAD's question-sentence pairs whole.
 MAX_TOKENS = 128
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 @lru_cache(maxsize=1)
@@ -50,15 +49,7 @@ def feed(pairs: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
     Training (bench/fit_crossencoder.py) and scoring both encode through here, so the model
     always sees pairs made the same way.
     """
-    encodings = pair_tokenizer().encode_batch(list(pairs))
-    width = max((len(e.ids) for e in encodings), default=0)
-    out = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in INPUTS}
-    for row, e in enumerate(encodings):
-        n = len(e.ids)
-        out["input_ids"][row, :n] = e.ids
-        out["attention_mask"][row, :n] = e.attention_mask
-        out["token_type_ids"][row, :n] = e.type_ids
-    return out
+    return padded(pair_tokenizer().encode_batch(list(pairs)))
 
 
 class CrossEncoder:
@@ -69,20 +60,12 @@ class CrossEncoder:
     """
 
     def __init__(self, onnx_file: Path = WEIGHTS, threads: int = SETTINGS.query_threads) -> None:
-        import onnxruntime as ort
-
         if not onnx_file.exists():
             raise FileNotFoundError(
                 f"The cross-encoder {onnx_file} is missing: restore it from git or refit it with "
                 "`python -m bench.fit_crossencoder`"
             )
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # As for the embedding (qa/embed.py): idle threads sleep rather than spin between questions.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self._session = cpu_session(onnx_file, threads)
         self._lock = threading.Lock()  # the tokenizer is shared; the session is safe across threads
 
     def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:

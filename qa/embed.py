@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +28,8 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
 # Bump when the export or pooling changes, so indexes built the old way are rebuilt.
 EXPORT_VERSION = 1
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# What the ONNX graphs take, the embedding and the cross-encoder (qa.crossencoder) alike.
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def model_path() -> Path:
@@ -57,49 +58,86 @@ def _onnx_file() -> Path:
     return SETTINGS.cache_dir / f"all-MiniLM-L6-v2-{tag}.onnx"
 
 
+def export_graph(
+    model, output: Callable, example: dict[str, np.ndarray], dest: Path, name: str, axes: dict[int, str]
+) -> None:
+    """Trace a transformers `model`, its result reduced by `output`, to an ONNX graph at `dest`.
+
+    The graph takes `INPUTS` (batch by tokens, as `example`) and returns one tensor `name`
+    whose dynamic `axes` are named. Needs torch: only exports and fits run this.
+    """
+    import torch
+
+    class _Keywords(torch.nn.Module):
+        # Keyword arguments: BertModel's positional order is not stable across versions.
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return output(self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids))
+
+    # The tracer warns about branches it freezes; they are fixed for an encoder (no cache, no
+    # causal mask), which the agreement test with sentence-transformers checks.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _Keywords(),
+            tuple(torch.from_numpy(example[input_name]) for input_name in INPUTS),
+            str(dest),
+            input_names=list(INPUTS),
+            output_names=[name],
+            dynamic_axes={**{input_name: {0: "batch", 1: "tokens"} for input_name in INPUTS}, name: axes},
+            opset_version=17,
+            dynamo=False,
+        )
+
+
 def export_onnx(dest: Path) -> Path:
     """Export the packaged model's transformer to an ONNX graph at `dest` (needs torch).
 
     The graph outputs token embeddings; pooling and normalisation happen in numpy, as
     sentence-transformers does them (mean over the attention mask, then L2).
     """
-    import torch
     from transformers import AutoModel
-
-    class _Encoder(torch.nn.Module):
-        # Keyword arguments: BertModel's positional order is not stable across versions.
-        def __init__(self, model: torch.nn.Module) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-            return out.last_hidden_state
 
     log.info("Exporting %s to ONNX (once per machine) ...", MODEL_NAME)
     model = AutoModel.from_pretrained(str(model_path())).eval()
     # A padded batch, so the traced graph handles masks.
-    ids = torch.tensor([[101, 2054, 2003, 2023, 102], [101, 7592, 102, 0, 0]])
-    mask = (ids != 0).long()
+    ids = np.array([[101, 2054, 2003, 2023, 102], [101, 7592, 102, 0, 0]])
+    example = {"input_ids": ids, "attention_mask": (ids != 0).astype(np.int64), "token_type_ids": np.zeros_like(ids)}
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_suffix(f".{os.getpid()}.tmp")
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "token_embeddings")}
-    # The tracer warns about branches it freezes; they are fixed for an encoder (no cache, no
-    # causal mask), which the agreement test with sentence-transformers checks.
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            _Encoder(model),
-            (ids, mask, torch.zeros_like(ids)),
-            str(tmp),
-            input_names=list(_INPUTS),
-            output_names=["token_embeddings"],
-            dynamic_axes=axes,
-            opset_version=17,
-            dynamo=False,
-        )
+    export_graph(model, lambda out: out.last_hidden_state, example, tmp, "token_embeddings", {0: "batch", 1: "tokens"})
     os.replace(tmp, dest)  # atomic: a concurrent reader sees the whole file or none
     return dest
+
+
+def cpu_session(onnx_file: Path, threads: int):  # -> onnxruntime.InferenceSession
+    """An ONNX Runtime session on the CPU whose operators split between `threads`."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    # Between questions, idle threads sleep instead of spinning: spinning wins 0.3 ms per
+    # question on an idle machine but steals the cores from everything else on a busy one
+    # (p95 2.5x p50 against 1.2x, bench/speed.py).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+
+
+def padded(encodings: Sequence) -> dict[str, np.ndarray]:
+    """A graph's inputs (`INPUTS`) for `tokenizers` encodings, zero-padded to the longest."""
+    width = max((len(e.ids) for e in encodings), default=0)
+    feed = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in INPUTS}
+    for row, e in enumerate(encodings):
+        n = len(e.ids)
+        feed["input_ids"][row, :n] = e.ids
+        feed["attention_mask"][row, :n] = e.attention_mask
+        feed["token_type_ids"][row, :n] = e.type_ids
+    return feed
 
 
 class Embedder:
@@ -113,27 +151,18 @@ class Embedder:
     def __init__(
         self, onnx_file: Path | None = None, threads: int = SETTINGS.query_threads, bulk: bool = False
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         onnx_file = onnx_file or _onnx_file()
         if not onnx_file.exists():
             export_onnx(onnx_file)
-        options = ort.SessionOptions()
         # A question is one small run, so its `threads` split each operator between them. A bulk
         # job has batches to spare: each of `threads` workers runs whole batches on a session
         # thread of its own (one session is safe to run from several threads, and releases the
         # GIL), which saves the hand-off between threads inside every operator. Same vectors; on
         # 2 cores 1.2x the encoding throughput of two threads per batch, and the whole build went
         # from 1.12-1.25x to 1.33-1.38x sentence-transformers' (bench/speed.py --only build).
-        options.intra_op_num_threads = 1 if bulk else threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # Between questions, idle threads sleep instead of spinning: spinning wins 0.3 ms per
-        # question on an idle machine but steals the cores from everything else on a busy one
-        # (p95 2.5x p50 against 1.2x, bench/speed.py).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self._session = cpu_session(onnx_file, 1 if bulk else threads)
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="embed") if bulk and threads > 1 else None
         self._tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
         self._tokenizer.enable_truncation(SETTINGS.max_tokens)
@@ -157,14 +186,7 @@ class Embedder:
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
 
         def embed_batch(rows: np.ndarray) -> None:
-            batch = [encodings[i] for i in rows]
-            width = max(len(e.ids) for e in batch)
-            feed = {name: np.zeros((len(batch), width), dtype=np.int64) for name in _INPUTS}
-            for r, e in enumerate(batch):
-                n = len(e.ids)
-                feed["input_ids"][r, :n] = e.ids
-                feed["attention_mask"][r, :n] = e.attention_mask
-                feed["token_type_ids"][r, :n] = e.type_ids
+            feed = padded([encodings[i] for i in rows])
             tokens = self._session.run(None, feed)[0]
             mask = feed["attention_mask"][..., None].astype(np.float32)
             pooled = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
