@@ -95,7 +95,7 @@ def train(pairs: list[Pair], epochs: int, batch_size: int, learning_rate: float,
     steps = epochs * ((len(pairs) + batch_size - 1) // batch_size)
     warmup = max(1, steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / (steps - warmup)))
+        optimiser, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup)))
     )
     rng = random.Random(seed)
     order = list(range(len(pairs)))
