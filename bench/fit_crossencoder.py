@@ -16,6 +16,13 @@ is exported to ONNX, quantised to int8 and written to qa/crossencoder.onnx, with
 fitted on and what it measured (on the quantised model, as shipped) in qa/crossencoder.json.
 Takes about 45 minutes on 2 cores. Needs torch, which only fitting and the embedding's
 one-time export use.
+
+Measured and not kept (same data, same held-out pairs, the judgement refitted on the even
+articles and scored on the odd ones): a SQuAD 2.0-style second task, a token head pointing at
+the answer or at [CLS], gave pair AUC 0.941 against 0.943, and judgement AUC 0.901 against
+0.900 whether its logit, its span-minus-null score or both were read; titled inputs ("Title:
+sentence") gave pair AUC 0.950 but judgement AUC 0.899. The reader is limited by its ~5,100
+training questions, not by how it is trained on them.
 """
 
 from __future__ import annotations
