@@ -5,7 +5,8 @@ ratios measured side by side mean anything; every figure is a median over repeat
 
 - query: `qa.retrieve` p50/p95 on the article index against a bare sentence-transformers
   `encode(question)` of the same questions, timed in alternating rounds; and `qa.ask`, which
-  also judges the answer (its cross-encoder reads the top passage's sentences).
+  also judges the answer (its cross-encoder reads the highlight where the search's features
+  leave the verdict in doubt, qa.answerable).
 - start: a fresh process doing `import qa; qa.ask(...)` against a fresh process doing the bare
   model's import, load and one encode: wall time and the child's own peak RSS (its VmHWM).
 - build: characters embedded per second by the whole `index.build` (reading, splitting, embedding,
