@@ -17,10 +17,16 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.config import SETTINGS
+
+if TYPE_CHECKING:  # imported where used: a question never loads torch
+    import onnxruntime
+    import tokenizers
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +65,12 @@ def _onnx_file() -> Path:
 
 
 def export_graph(
-    model, output: Callable, example: dict[str, np.ndarray], dest: Path, name: str, axes: dict[int, str]
+    model: torch.nn.Module,
+    output: Callable[[object], torch.Tensor],
+    example: dict[str, np.ndarray],
+    dest: Path,
+    name: str,
+    axes: dict[int, str],
 ) -> None:
     """Trace a transformers `model`, its result reduced by `output`, to an ONNX graph at `dest`.
 
@@ -113,7 +124,7 @@ def export_onnx(dest: Path) -> Path:
     return dest
 
 
-def cpu_session(onnx_file: Path, threads: int):  # -> onnxruntime.InferenceSession
+def cpu_session(onnx_file: Path, threads: int) -> onnxruntime.InferenceSession:
     """An ONNX Runtime session on the CPU whose operators split between `threads`."""
     import onnxruntime as ort
 
@@ -128,7 +139,7 @@ def cpu_session(onnx_file: Path, threads: int):  # -> onnxruntime.InferenceSessi
     return ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
 
 
-def padded(encodings: Sequence) -> dict[str, np.ndarray]:
+def padded(encodings: Sequence[tokenizers.Encoding]) -> dict[str, np.ndarray]:
     """A graph's inputs (`INPUTS`) for `tokenizers` encodings, zero-padded to the longest."""
     width = max((len(e.ids) for e in encodings), default=0)
     feed = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in INPUTS}
