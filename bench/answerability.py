@@ -10,6 +10,9 @@ those of the odd ones:
 - found (covered), rejected (uncovered): at the shipped setting (`qa.ask`'s status);
 - AUC: ROC AUC, covered against uncovered, of the score that decides (the judgement's
   probability, zero for a question under the topic threshold);
+- AUC with the covered questions split by whether their first passage holds a gold answer (each
+  part against all uncovered ones): the judgement reads the first passage, so where the search
+  missed, a covered question looks uncovered;
 - hit@1 (covered): the first passage holds a gold answer;
 - reader ran (on topic): the share of questions on topic for which the judgement's cascade ran
   the cross-encoder (qa.answerable), which sets what a question costs;
@@ -185,6 +188,7 @@ def keep_threshold(score: np.ndarray, share: float = 0.95) -> float:
 def figures(results: Results, fit: Results) -> dict[str, float | int]:
     """The benchmark's figures on `results` (the odd articles); `fit` sets the peer's threshold."""
     covered = results.covered
+    right = results.hit1.astype(bool) & covered
     on_topic = results.relevance >= TOPIC_THRESHOLD
     peer = keep_threshold(fit.cosine[fit.covered])
     return {
@@ -193,6 +197,9 @@ def figures(results: Results, fit: Results) -> dict[str, float | int]:
         "found_covered": float(results.answered[covered].mean()),
         "rejected_uncovered": float(1 - results.answered[~covered].mean()),
         "auc": auc(results.score, covered),
+        # Where the gap is: a covered question whose first passage lacks the answer looks uncovered.
+        "auc_first_passage_right": auc(results.score[right | ~covered], covered[right | ~covered]),
+        "auc_first_passage_wrong": auc(results.score[~right], covered[~right]),
         "hit@1_covered": float(results.hit1[covered].mean()),
         # How often the cascade's reader ran (qa.answerable), of the questions on topic.
         "reader_ran_on_topic": float(np.isfinite(results.features[on_topic, -1]).mean()),

@@ -67,7 +67,7 @@ def main() -> None:
     questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         path = args.index or build([SETTINGS.corpus_dir], Path(tmp) / "index", progress=False).path
-        report("article (seed-dev)", evaluate(questions, qa.Index.load(path), args.verbose))
+        report(f"article ({args.questions.stem})", evaluate(questions, qa.Index.load(path), args.verbose))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ in a cascade (`Judge`):
   text never mentions), the share of adjacent term pairs the passage repeats, and of the
   question's names and numbers it holds;
 - answer type: whether the highlight holds what the question asks for (a number for "how many"
-  or "when", a capitalised name for "who" or "where") that the question does not already hold;
+  or "when", a capitalised name for "who" or "where") that the question does not already hold
+  (names compared whatever their apostrophes, possessive or one-letter spelling variant: the
+  "Centre" of a text is the question's "Center", not an answer to "who founded the Center");
 - reading, only where the search's features leave the verdict in doubt: the cross-encoder's
   logit (qa.crossencoder) for the highlight, which reads the question and each highlighted
   sentence together (the best of them). Reading the passage's other sentences too cost two to
@@ -23,7 +25,7 @@ The screen reads the search's features alone. Where its probability falls in the
 on the questions it was fitted on, it and the full model (the same features and the reader)
 disagreed, the reader runs and the full model decides; elsewhere the screen's verdict stands. On
 those questions the cascade therefore decides as the full model does, for the reader's cost (about
-8 ms on 2 cores) on about one on-topic question in four.
+8 ms on 2 cores) on about one on-topic question in five.
 
 The weights are plain JSON (`answerable.json`), written by `python -m bench.fit_answerability`
 with the figures it measured; nothing here depends on any particular content.
@@ -120,10 +122,46 @@ def _idf_shares(terms: list[str], index: BM25, rows: range | list[int]) -> tuple
     return (present / total if total > 0 else 0.0), missing
 
 
+def _name_key(word: str) -> str:
+    """A word as names are compared: casefolded, one apostrophe style, no possessive."""
+    word = word.casefold().replace("’", "'").replace("‘", "'")
+    return word.removesuffix("'s").rstrip("'")
+
+
+def _near(a: str, b: str) -> bool:
+    """The same name up to one letter added, changed or swapped with its neighbour, in names of 5
+    letters or more: spelling variants ("Centre", "Center") name one thing, not an answer.
+
+    >>> _near("centre", "center"), _near("organisation", "organization"), _near("judgement", "judgment")
+    (True, True, True)
+    >>> _near("mary", "mark"), _near("austria", "australia")
+    (False, False)
+    """
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 5 or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) != len(b):
+        short, long = sorted((a, b), key=len)
+        return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(diff) == 1 or (
+        len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    )
+
+
+def _words(text: str) -> set[str]:
+    return {_name_key(w) for w in re.findall(r"[\w'’‘-]+", text)}
+
+
+def _holds(words: set[str], name: str) -> bool:
+    return any(_near(name, word) for word in words)
+
+
 def _has_name(text: str, question: str) -> bool:
     """A capitalised word, not opening a sentence, that the question does not already hold."""
-    asked = {w.casefold() for w in re.findall(r"\w+", question)}
-    return any(m.group(0).casefold() not in asked for m in _CAPITALISED.finditer(text))
+    asked = _words(question)
+    return any(not _holds(asked, _name_key(m.group(0))) for m in _CAPITALISED.finditer(text))
 
 
 def _has_number(text: str, question: str) -> bool:
@@ -145,13 +183,13 @@ def _pair_coverage(terms: list[str], text: str) -> float:
 
 def _names_missing(question: str, text: str) -> float:
     """The share of the question's names and numbers (capitalised inside it, or digits) not in `text`."""
-    names = {m.group(0).casefold() for m in _CAPITALISED.finditer(question)} | set(
-        re.findall(r"\d[\d,.]*\d|\d", question)
-    )
-    if not names:
+    names = {_name_key(m.group(0)) for m in _CAPITALISED.finditer(question)}
+    numbers = set(re.findall(r"\d[\d,.]*\d|\d", question))
+    if not names | numbers:
         return 0.0
-    haystack = text.casefold()
-    return sum(name not in haystack for name in names) / len(names)
+    words = _words(text)
+    missing = sum(not _holds(words, name) for name in names) + sum(number not in text for number in numbers)
+    return missing / len(names | numbers)
 
 
 def features(evidence: Evidence, passages: BM25, sentences: BM25) -> np.ndarray:

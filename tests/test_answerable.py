@@ -4,6 +4,7 @@ the three outcomes through the Python API and the command line on the real artic
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -63,6 +64,23 @@ def test_features_read_coverage_missing_terms_and_answer_type():
 
     who = dict(zip(FEATURES, features(evidence("Who chairs the board?", 2, 0.6), PASSAGES, PASSAGES), strict=True))
     assert who["wants_name"] and not who["name_missing"]  # "Amara Okafor", not in the question
+
+
+def test_names_match_across_spelling_apostrophes_and_possessives():
+    def read(question: str, text: str) -> dict[str, float]:
+        one = BM25.build([text])
+        x = features(replace(evidence(question, 0, 0.6), highlight=text, passage_text=text), one, one)
+        return dict(zip(FEATURES, x, strict=True))
+
+    # The question's own name, spelt another way, is no answer to "who" ...
+    who = "Who founded the Center for Creative Leadership?"
+    spelt = read(who, "Working with the Centre for Creative Leadership, we built the programme.")
+    assert spelt["wants_name"] and spelt["name_missing"]
+    assert not read(who, "The Centre was founded by Joan Smith.")["name_missing"]
+    # ... and a straight apostrophe in the question finds the curly one in the text.
+    assert (
+        read("When did the King's Fund start the programme?", "The King’s Fund began it in 2014.")["names_missing"] == 0
+    )
 
 
 @pytest.mark.parametrize(
