@@ -1,4 +1,4 @@
-"""Fit the answerability judgement: `python -m bench.fit_answerability [--found 0.96]`.
+"""Fit the answerability judgement: `python -m bench.fit_answerability [--found 0.965]`.
 
 Asks the SQuAD leave-out questions (bench.answerability) and the shared article dev sets, with
 the cross-encoder reading every on-topic question, and fits on the EVEN SQuAD articles and the
@@ -126,7 +126,9 @@ def article_figures(results: Results) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--found", type=float, default=0.96, help="share of even covered questions to keep answered")
+    # Unseen articles keep about a point fewer than the fitted ones (0.96 on the even articles kept
+    # 0.949 on the odd); 0.965 leaves the margin for the 0.95 target.
+    parser.add_argument("--found", type=float, default=0.965, help="share of even covered questions to keep answered")
     parser.add_argument("--l2", type=float, default=1.0, help="L2 penalty on the standardised weights")
     parser.add_argument("--article-weight", type=float, default=0.2, help="share of the fit's weight on the dev sets")
     parser.add_argument("--out", type=Path, default=WEIGHTS)

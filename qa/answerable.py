@@ -33,7 +33,6 @@ with the figures it measured; nothing here depends on any particular content.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import re
@@ -44,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.lexical import BM25, tokenize
+from qa.lexical import BM25, pair_coverage
 
 WEIGHTS = Path(__file__).with_name("answerable.json")
 
@@ -169,18 +168,6 @@ def _has_number(text: str, question: str) -> bool:
     return any(m.group(0).casefold() not in asked for m in _NUMBER.finditer(text))
 
 
-def _pair_coverage(terms: list[str], text: str) -> float:
-    """The share of the question's adjacent term pairs that are adjacent in `text` too.
-
-    Words shared one by one are common on a topic; shared phrases are what an answer repeats.
-    """
-    pairs = set(itertools.pairwise(terms))
-    if not pairs:
-        return 1.0
-    words = tokenize(text)
-    return len(pairs & set(itertools.pairwise(words))) / len(pairs)
-
-
 def _names_missing(question: str, text: str) -> float:
     """The share of the question's names and numbers (capitalised inside it, or digits) not in `text`."""
     names = {_name_key(m.group(0)) for m in _CAPITALISED.finditer(question)}
@@ -220,7 +207,7 @@ def features(evidence: Evidence, passages: BM25, sentences: BM25) -> np.ndarray:
             wants_name and not _has_name(e.highlight, e.question),
             e.sentence_cos[0] * passage_coverage,
             max((_idf_shares(terms, sentences, [row])[0] for row in e.sentence_rows), default=0.0),
-            _pair_coverage(terms, e.passage_text),
+            pair_coverage(terms, e.passage_text),
             _names_missing(e.question, e.passage_text),
         ],
         dtype=np.float64,

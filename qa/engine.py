@@ -113,8 +113,8 @@ class _Loaded:
         self.data = data
         self.stamp = stamp
         arrays = data.arrays
-        self.corpus = Corpus.from_texts(
-            [p.text for p in data.passages],
+        self.corpus = Corpus.from_passages(
+            data.passages,
             dense=data.dense,
             passage_vectors=arrays["passage_vectors"],
             sentence_vectors=arrays["sentence_vectors"],

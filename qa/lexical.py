@@ -6,6 +6,7 @@ query use `tokenize` from here, so they always agree.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -51,6 +52,21 @@ def tokenize(text: str) -> list[str]:
 def indexed_text(passage: Passage) -> str:
     """The text BM25 indexes for a passage: its title's words match questions naming the subject."""
     return f"{passage.title}\n{passage.text}"
+
+
+def pair_coverage(terms: Sequence[str], text: str) -> float:
+    """The share of a question's adjacent `terms` pairs (from `tokenize`) adjacent in `text` too.
+
+    Words shared one by one are common on a topic; shared phrases are what an answer repeats. A
+    question of one term has no pairs: every text holds all of them (1.0).
+
+    >>> pair_coverage(tokenize("Who leads the staff survey?"), "The staff survey is led by Ann.")
+    0.5
+    """
+    pairs = set(itertools.pairwise(terms))
+    if not pairs:
+        return 1.0
+    return len(pairs & set(itertools.pairwise(tokenize(text)))) / len(pairs)
 
 
 def word_count(text: str) -> int:

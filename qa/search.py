@@ -6,9 +6,12 @@
 3. Both scores are z-normalised over the candidates and fused 0.6 / 0.4. Fragments (fewer
    than 8 words and no closing full stop, question or exclamation mark: a stray heading, date
    or tag line) rank after all other passages.
-4. The highlight is the passage's sentence with the best 0.5 x cosine + 0.5 x its sentence-BM25
+4. The best 20 are reordered by their fused score plus the share of the question's adjacent
+   word pairs that they repeat (`pair_coverage`): words shared one by one are common on a topic,
+   a shared phrase is what an answer repeats. Neither BM25 nor the embedding sees word order.
+5. The highlight is the passage's sentence with the best 0.5 x cosine + 0.5 x its sentence-BM25
    share; a short one (under 150 characters) is joined by the next sentence.
-5. Relevance: the best sentence cosine of a passage plus 0.2 x the idf-weighted share of the
+6. Relevance: the best sentence cosine of a passage plus 0.2 x the idf-weighted share of the
    question's terms that the passage (with its title) contains. Unlike fused scores, this is
    comparable across questions, so it decides whether a question is answered at all.
 
@@ -16,17 +19,21 @@ Every number here was measured with `python -m bench.eval_squad` and `python -m 
 the README's "How well it answers" gives the figures and what each stage adds. Measured and not
 kept: long sentences split at semicolons, as sentences of their own (seed-dev hit@1 0.96 -> 0.88,
 paraphrase hit@3 0.70 -> 0.60) or as extra vectors a sentence's cosine takes the best of
-(paraphrase hit@3 0.70 -> 0.60).
+(paraphrase hit@3 0.70 -> 0.60); the BM25 query widened by the indexed words whose own vectors
+lie near a question word's (cosine 0.6 or 0.7: seed-dev hit@1 0.96 -> 0.92, paraphrase hit@3
+unchanged, as most neighbours are the question's words in other forms, "leader" for "leadership").
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from qa.config import SETTINGS
-from qa.lexical import BM25, tokenize, word_count
+from qa.lexical import BM25, indexed_text, pair_coverage, tokenize, word_count
+from qa.types import Passage
 
 POOL = 100
 PASSAGE_WEIGHT = 0.3  # of the passage cosine against the best sentence cosine
@@ -35,6 +42,8 @@ SHORT_WORDS = 8
 HIGHLIGHT_DENSE_WEIGHT = 0.5
 HIGHLIGHT_MIN_CHARS = 150
 COVERAGE_WEIGHT = 0.2
+PHRASE_DEPTH = 20  # passages reordered by phrase matches (step 4)
+PHRASE_WEIGHT = 1.0  # of the pair coverage, added to the fused score
 
 
 def make_dense(vectors: np.ndarray) -> tuple[object, str]:
@@ -53,12 +62,14 @@ def make_dense(vectors: np.ndarray) -> tuple[object, str]:
 
 @dataclass(frozen=True)
 class Corpus:
-    """The search structures of one index, as `rank` needs them.
+    """The search structures of one index, as `rank` needs them: the passages, for their text
+    (step 4), and arrays derived from them.
 
     `first_sentence[i]:first_sentence[i+1]` are passage i's rows in the sentence arrays;
     `sentence_spans` holds each sentence's (start, end) in its document's text.
     """
 
+    passages: Sequence[Passage]
     dense: object  # faiss.Index over passage vectors
     passage_vectors: np.ndarray
     sentence_vectors: np.ndarray
@@ -69,9 +80,10 @@ class Corpus:
     fragment: np.ndarray  # True for passages that are no sentence (see `is_fragment`)
 
     @classmethod
-    def from_texts(cls, passage_texts: list[str], **arrays: object) -> Corpus:
+    def from_passages(cls, passages: Sequence[Passage], **arrays: object) -> Corpus:
         """Derive the per-passage flags from the passages' texts."""
-        return cls(fragment=np.array([is_fragment(t) for t in passage_texts], dtype=bool), **arrays)
+        fragment = np.array([is_fragment(p.text) for p in passages], dtype=bool)
+        return cls(passages=passages, fragment=fragment, **arrays)
 
 
 def is_fragment(text: str) -> bool:
@@ -134,7 +146,13 @@ def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]
     dense = PASSAGE_WEIGHT * passage_cos + (1 - PASSAGE_WEIGHT) * best_sentence
     fused = DENSE_WEIGHT * _z(dense) + (1 - DENSE_WEIGHT) * _z(lexical_scores[rows])
     # Fragments go after every other passage: sort on (fragment, -fused).
-    order = np.lexsort((-fused, corpus.fragment[rows]))[:k]
+    order = np.lexsort((-fused, corpus.fragment[rows]))
+    head = order[:PHRASE_DEPTH]
+    fused[head] += PHRASE_WEIGHT * np.array(
+        [pair_coverage(terms, indexed_text(corpus.passages[rows[i]])) for i in head]
+    )
+    order[: len(head)] = head[np.lexsort((-fused[head], corpus.fragment[rows[head]]))]
+    order = order[:k]
 
     sentence_lexical = corpus.sentence_lexical.scores(terms)
     hits = []

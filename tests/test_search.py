@@ -2,8 +2,10 @@
 
 import numpy as np
 
+from qa import search
 from qa.lexical import BM25
 from qa.search import Corpus, _sentence_rows, highlight, make_dense, rank
+from qa.types import Passage
 
 
 def _corpus(passages: list[list[str]], sentence_vectors: np.ndarray, passage_vectors: np.ndarray) -> Corpus:
@@ -14,8 +16,8 @@ def _corpus(passages: list[list[str]], sentence_vectors: np.ndarray, passage_vec
     for s in sentences:
         spans.append((at, at + len(s)))
         at += len(s) + 1
-    return Corpus.from_texts(
-        texts,
+    return Corpus.from_passages(
+        [Passage(text=t, source="test", title="", start=0, end=len(t)) for t in texts],
         dense=make_dense(passage_vectors)[0],
         passage_vectors=passage_vectors,
         sentence_vectors=sentence_vectors,
@@ -64,3 +66,18 @@ def test_rank_fuses_dense_and_lexical_and_puts_fragments_last():
     assert [h.row for h in hits] == [0, 2, 1]
     assert hits[0].first == 0 and hits[0].relevance > hits[1].relevance
     assert rank(corpus, _unit([1, 0, 0])[0], "huddles", k=0) == []
+
+
+def test_rank_puts_the_passage_repeating_the_questions_phrase_first(monkeypatch):
+    passages = [
+        ["Results of the survey reach staff within a week of it closing."],  # the words, not the phrase
+        ["The staff survey results are published every March."],  # the words, in the question's order
+        ["Bread is baked with flour, water, salt and a little yeast at home."],
+    ]
+    # The embedding prefers the first; BM25 scores the two alike.
+    vectors = _unit([1, 0.3, 0], [1, 0.8, 0], [0, 0, 1])
+    corpus = _corpus(passages, vectors, vectors)
+    question, text = _unit([1, 0.3, 0])[0], "What do the staff survey results show?"
+    assert [h.row for h in rank(corpus, question, text, k=3)] == [1, 0, 2]
+    monkeypatch.setattr(search, "PHRASE_WEIGHT", 0.0)  # without the phrase step, the embedding decides
+    assert [h.row for h in rank(corpus, question, text, k=3)] == [0, 1, 2]
