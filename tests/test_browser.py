@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -174,7 +175,10 @@ def test_first_screen_has_title_examples_k_control_and_index_panel(chat):
     assert "Ask about collective leadership" in chat.locator("#qa-header h1").inner_text()
     assert TITLE in chat.locator("#qa-header").inner_text()
     assert "passages" in chat.locator("#qa-header").inner_text()
-    assert chat.locator("#qa-examples button", has_text="What is collective leadership?").count() == 1
+    # The examples render after the question box: wait for them rather than count at once.
+    expect(chat.locator("#qa-examples button", has_text="What is collective leadership?")).to_have_count(
+        1, timeout=ANSWER_MS
+    )
     assert chat.locator("#qa-k input[type=number]").input_value() == "3"
     chat.get_by_text("What is indexed").click()
     panel = chat.locator("#qa-info")
