@@ -172,11 +172,11 @@ def _names_missing(question: str, text: str) -> float:
     """The share of the question's names and numbers (capitalised inside it, or digits) not in `text`."""
     names = {_name_key(m.group(0)) for m in _CAPITALISED.finditer(question)}
     numbers = set(re.findall(r"\d[\d,.]*\d|\d", question))
-    if not names | numbers:
+    if not names and not numbers:
         return 0.0
     words = _words(text)
     missing = sum(not _holds(words, name) for name in names) + sum(number not in text for number in numbers)
-    return missing / len(names | numbers)
+    return missing / (len(names) + len(numbers))
 
 
 def features(evidence: Evidence, passages: BM25, sentences: BM25) -> np.ndarray:
