@@ -5,8 +5,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-ANSWERED, RELATED, NOT_COVERED = "answered", "related", "not_covered"
-STATUSES = (ANSWERED, RELATED, NOT_COVERED)
+ANSWERED, UNSURE, RELATED, NOT_COVERED = "answered", "unsure", "related", "not_covered"
+STATUSES = (ANSWERED, UNSURE, RELATED, NOT_COVERED)
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,10 @@ class Passage:
 class Answer:
     """The reply to a question: quoted sentence(s) and the passages they come from, best first.
 
-    `status` is one of `STATUSES`: "answered" (`text` quotes the answer), "related" (on the
-    content's topic, but the content does not answer it) or "not_covered" (off topic); `found`
-    is True for "answered" only, and `text` otherwise says plainly that there is no answer.
+    `status` is one of `STATUSES`: "answered" (`text` quotes the answer), "unsure" (the closest
+    passages may answer it: the likeliest sentence is marked, with no claim either way), "related"
+    (on the content's topic, but confidently not answered by it) or "not_covered" (off topic);
+    `found` is True for "answered" only, and `text` otherwise says plainly what is known.
     `query` is the text that was actually searched (a follow-up question is expanded with the
     conversation).
     """
