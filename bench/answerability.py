@@ -7,7 +7,12 @@ on withheld paragraphs whose gold answers occur nowhere in the kept text are on-
 Articles at even positions may be used to fit (bench.fit_answerability); the figures printed are
 those of the odd ones:
 
-- found (covered), rejected (uncovered): at the shipped setting (`qa.ask`'s status);
+- what the reader is told (`outcomes`, also printed as a table): for covered questions the share
+  shown a quote that holds the answer (the first passage holds a gold span), a quote that does
+  not, "unsure", and "not answered" ("related" or "not_covered"); for uncovered ones the share
+  shown a quote, "unsure" and "not answered". A false statement is a wrong quote or "not
+  answered" for a covered question, and a quote for an uncovered one; "unsure" claims neither;
+- found (covered), rejected (uncovered): the share "answered", and not, at the shipped setting;
 - AUC: ROC AUC, covered against uncovered, of the score that decides (the judgement's
   probability, zero for a question under the topic threshold);
 - AUC with the covered questions split by whether their first passage holds a gold answer (each
@@ -37,16 +42,17 @@ import numpy as np
 from tqdm import tqdm
 
 import qa
-from bench.common import contains_any, normalise, report
+from bench.common import SHARED, contains_any, normalise, report
 from bench.eval_squad import SQUAD, load_articles
 from index import build
 from qa.answerable import FEATURES, Judge
 from qa.config import PROJECT_ROOT, SETTINGS
 from qa.embed import model_id
 from qa.engine import TOPIC_THRESHOLD
-from qa.types import ANSWERED
+from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE
 
 CACHE = PROJECT_ROOT / "var" / "answerability"
+SQUAD2 = SHARED / "bench" / "squad2-dev-even.jsonl"
 SHARE, SEED = 0.15, 0
 
 
@@ -65,19 +71,21 @@ class Results:
     questions: list[Question]
     features: np.ndarray
     probability: np.ndarray
-    answered: np.ndarray  # the shipped status is "answered"
+    status: np.ndarray  # the shipped status (qa.types.STATUSES)
     relevance: np.ndarray  # Passage.similarity of the first passage (the previous release's score)
     cosine: np.ndarray  # the first passage's cosine (the dense-threshold peer's score)
     hit1: np.ndarray
 
+    ARRAYS = ("features", "probability", "status", "relevance", "cosine", "hit1")
+
     def subset(self, keep: np.ndarray) -> Results:
         return Results(
-            [q for q, k in zip(self.questions, keep, strict=True) if k],
-            *(
-                getattr(self, name)[keep]
-                for name in ("features", "probability", "answered", "relevance", "cosine", "hit1")
-            ),
+            [q for q, k in zip(self.questions, keep, strict=True) if k], *(getattr(self, n)[keep] for n in self.ARRAYS)
         )
+
+    @property
+    def answered(self) -> np.ndarray:
+        return self.status == ANSWERED
 
     @property
     def covered(self) -> np.ndarray:
@@ -121,6 +129,51 @@ def questions(articles: list[dict], withheld: list[set[int]], kept_text: str) ->
     return out
 
 
+def squad2_questions(articles: list[dict], withheld: list[set[int]], kept_text: str) -> list[Question]:
+    """SQuAD 2.0's questions on the even articles (shared/bench/squad2-dev-even.jsonl), for fitting.
+
+    An answerable question is covered when its paragraph is kept, uncovered when it is withheld and
+    no gold answer is in `kept_text` (as `questions` decides); an unanswerable one, written to look
+    answered by a kept paragraph, is uncovered. Its paragraph is found by text in the v1.1 article.
+    """
+    out = []
+    for line in SQUAD2.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        article = json.loads(line)
+        n = article["v1_position"]
+        position = {text: i for i, text in enumerate(articles[n]["paragraphs"])}
+        for q in article["qas"]:
+            gone = position[article["paragraphs"][q["paragraph"]]] in withheld[n]
+            if not q["answers"]:
+                if not gone:
+                    out.append(Question(q["question"], [], False, n))
+            elif not gone:
+                out.append(Question(q["question"], q["answers"], True, n))
+            elif not any(normalise(answer) in kept_text for answer in q["answers"]):
+                out.append(Question(q["question"], q["answers"], False, n))
+    return out
+
+
+def sample_covered(asked: list[Question], share: float, seed: int = SEED) -> list[Question]:
+    """Every uncovered question and a fixed random `share` of the covered ones, in their order.
+
+    Covered questions outnumber uncovered ones ten to one; a share of them measures the covered
+    rates as well (4,000 questions give them to about a point) for a fraction of the asking.
+    """
+    if share >= 1:
+        return list(asked)
+    rng = random.Random(seed)
+    return [q for q in asked if not q.covered or rng.random() < share]
+
+
+def squad2_even() -> list[Question]:
+    """`squad2_questions` on the leave-out index's articles."""
+    articles = load_articles(SQUAD)
+    withheld = leave_out(articles)
+    return squad2_questions(articles, withheld, normalise("\n".join(documents(articles, withheld).values())))
+
+
 def cached_index(docs: dict[str, str], name: str) -> Path:
     """An index of `docs`, built once under var/answerability/ and reused while nothing changed."""
     key = hashlib.sha256(
@@ -153,13 +206,13 @@ def collect(index: qa.Index, asked: list[Question], judge: Judge | None = None, 
         top = j.passages[0]
         hit = contains_any(top.text, q.answers)
         cosine = j.features[FEATURES.index("passage_cos")]
-        rows.append((j.features, j.probability, j.status == ANSWERED, top.similarity, cosine, hit))
-    features, probability, answered, relevance, cosine, hit1 = zip(*rows, strict=True)
+        rows.append((j.features, j.probability, j.status, top.similarity, cosine, hit))
+    features, probability, status, relevance, cosine, hit1 = zip(*rows, strict=True)
     return Results(
         list(asked),
         np.array(features),
         np.array(probability),
-        np.array(answered),
+        np.array(status),
         np.array(relevance),
         np.array(cosine),
         np.array(hit1),
@@ -185,6 +238,48 @@ def keep_threshold(score: np.ndarray, share: float = 0.95) -> float:
     return float(np.quantile(score, 1 - share))
 
 
+def outcomes(results: Results) -> dict[str, float]:
+    """What the reader is told, as shares of the covered and of the uncovered questions.
+
+    A covered question gets a true statement when its quote holds the answer (the first passage
+    holds a gold span) and a false one when the quote does not, or when it is told "not answered"
+    ("related" or "not_covered"); "unsure" claims nothing either way. An uncovered question gets a
+    false statement when a quote is shown as its answer.
+    """
+    covered, status, right = results.covered, results.status, results.hit1.astype(bool)
+    quoted, unsure = status == ANSWERED, status == UNSURE
+    refused = (status == RELATED) | (status == NOT_COVERED)
+
+    def share(mask: np.ndarray, of: np.ndarray) -> float:
+        return float(mask[of].mean()) if of.any() else float("nan")
+
+    return {
+        "covered_quote_right": share(quoted & right, covered),
+        "covered_quote_wrong": share(quoted & ~right, covered),
+        "covered_unsure": share(unsure, covered),
+        "covered_not_answered": share(refused, covered),
+        "covered_false": share((quoted & ~right) | refused, covered),
+        "uncovered_quote": share(quoted, ~covered),
+        "uncovered_unsure": share(unsure, ~covered),
+        "uncovered_not_answered": share(refused, ~covered),
+    }
+
+
+def outcome_table(figures: dict[str, float], title: str) -> str:
+    """`outcomes` as the issue's table: rows covered and uncovered, columns what the reader is told."""
+    f = figures
+    return "\n".join(
+        [
+            title,
+            f"  {'':<11} {'quote, right':>12} {'quote, wrong':>12} {'unsure':>8} {'not answered':>12}",
+            f"  {'covered':<11} {f['covered_quote_right']:>12.3f} {f['covered_quote_wrong']:>12.3f} "
+            f"{f['covered_unsure']:>8.3f} {f['covered_not_answered']:>12.3f}",
+            f"  {'uncovered':<11} {'-':>12} {f['uncovered_quote']:>12.3f} "
+            f"{f['uncovered_unsure']:>8.3f} {f['uncovered_not_answered']:>12.3f}",
+        ]
+    )
+
+
 def figures(results: Results, fit: Results) -> dict[str, float | int]:
     """The benchmark's figures on `results` (the odd articles); `fit` sets the peer's threshold."""
     covered = results.covered
@@ -194,6 +289,7 @@ def figures(results: Results, fit: Results) -> dict[str, float | int]:
     return {
         "covered": int(covered.sum()),
         "uncovered": int((~covered).sum()),
+        **outcomes(results),
         "found_covered": float(results.answered[covered].mean()),
         "rejected_uncovered": float(1 - results.answered[~covered].mean()),
         "auc": auc(results.score, covered),
@@ -222,10 +318,13 @@ def main() -> None:
     parser.parse_args()
     index, asked = squad_leave_out()
     results = collect(index, asked, label="SQuAD leave-out")
+    odd = parity(results, odd=True)
     report(
         "SQuAD leave-out, odd articles (test)",
-        {"passages": index.info.passages, **figures(parity(results, odd=True), parity(results, odd=False))},
+        {"passages": index.info.passages, **figures(odd, parity(results, False))},
     )
+    print()
+    print(outcome_table(outcomes(odd), "What the reader is told, SQuAD leave-out, odd articles (shares of each row)"))
 
 
 if __name__ == "__main__":

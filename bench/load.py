@@ -3,9 +3,9 @@
 Starts the real server (`python -m ui --index DIR --port P [--workers N]`, loopback only, a free
 port) as a subprocess, and stops it at the end whatever happened.
 
-REST (`--target rest`): Debian's `hey` (`apt-get install hey`) posts one question to
-`/api/v1/ask` from `--concurrency` clients for `--seconds`, against 1 and then 2 workers (each
-the baseline of the other, same run): answers per second, latency p50/p95/max, errors.
+REST (`--target rest`): Debian's `wrk` (`apt-get install wrk`) posts the article's dev questions
+in turn to `/api/v1/ask` from `--concurrency` clients for `--seconds`, against 1 and then 2
+workers (each the baseline of the other, same run): answers per second, latency p50/p95/max, errors.
 
 Chat (`--target chat`): one user asking alone (the baseline, same run), then `--users`
 simultaneous users (threads, each with its own `gradio_client.Client`, as separate browsers
@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import io
 import json
 import os
 import shutil
@@ -361,23 +359,51 @@ def run(
     return figures
 
 
-def hey(url: str, body: dict[str, Any], concurrency: int, seconds: float, workdir: Path) -> tuple[list[float], int]:
-    """`hey` posting `body` to `url` from `concurrency` clients for `seconds`: (latencies of the
-    answers in seconds, requests that failed)."""
-    tool = shutil.which("hey")
+# wrk's Lua: each request posts the next body of the list (each connection thread starting at its
+# own place), and `done` prints the round's figures as JSON. Latencies are in microseconds.
+_WRK_SCRIPT = """
+local bodies = {%s}
+local n = 0
+function init(args) n = math.random(#bodies) end
+function request()
+  n = n %% #bodies + 1
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, bodies[n])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests": %%d, "failed": %%d, "p50": %%d, "p95": %%d, "max": %%d}\\n',
+    summary.requests, e.connect + e.read + e.write + e.timeout + e.status,
+    latency:percentile(50), latency:percentile(95), latency.max))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Round:
+    """One `wrk` run: requests answered with 200, failed ones, and latency percentiles in seconds."""
+
+    answered: int
+    failed: int
+    p50: float
+    p95: float
+    max: float
+
+
+def wrk(url: str, bodies: Sequence[dict[str, Any]], concurrency: int, seconds: float, workdir: Path) -> Round:
+    """Debian's `wrk` posting `bodies` in turn to `url` from `concurrency` connections for `seconds`."""
+    tool = shutil.which("wrk")
     if tool is None:
-        raise RuntimeError("the REST load needs Debian's hey: apt-get install hey")
-    payload = workdir / "body.json"
-    payload.write_text(json.dumps(body))
-    command = [tool, "-z", f"{seconds}s", "-c", str(concurrency), "-m", "POST", "-T", "application/json"]
-    result = subprocess.run(
-        [*command, "-D", str(payload), "-o", "csv", url], capture_output=True, text=True, timeout=seconds + 120
-    )
+        raise RuntimeError("the REST load needs Debian's wrk: apt-get install wrk")
+    script = workdir / "mix.lua"
+    # Lua long strings hold the JSON as it is, whatever quotes it has.
+    script.write_text(_WRK_SCRIPT % ", ".join(f"[==[{json.dumps(b)}]==]" for b in bodies), encoding="utf-8")
+    command = [tool, "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "30s", "-s", str(script), url]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
     if result.returncode != 0:
-        raise RuntimeError(f"hey failed: {result.stderr[-2000:]}")
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    ok = [float(r["response-time"]) for r in rows if r["status-code"] == "200"]
-    return ok, len(rows) - len(ok)
+        raise RuntimeError(f"wrk failed: {result.stderr[-2000:]}")
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    failed = int(figures["failed"])
+    return Round(int(figures["requests"]) - failed, failed, *(figures[k] / 1e6 for k in ("p50", "p95", "max")))
 
 
 def wait_for_workers(url: str, count: int, within: float = 120.0) -> None:
@@ -398,31 +424,32 @@ def run_rest(
     concurrency: int = 16,
     seconds: float = 10.0,
     rounds: int = 3,
-    question: str = "Who is accountable under collective leadership?",
+    questions: Sequence[str] = (),
 ) -> dict[str, float | int | str]:
-    """`hey` against /api/v1/ask on a server of each number of `workers`; their figures.
+    """`wrk` posting `questions` in turn (default: every question of the article's dev set) to
+    /api/v1/ask on a server of each number of `workers`; their figures.
 
-    The servers run side by side (an idle one costs nothing) and are loaded in turn, `rounds`
-    times each for `seconds`, so a change in what else the machine is doing hits each alike.
-    Besides answers per second, answers per CPU-second of the server: what a server gets from
-    the cores it is given, whatever else runs on the machine.
+    A mix, not one question: what a question costs depends on it (the judgement's reader runs on
+    some, not others). The servers run side by side (an idle one costs nothing) and are loaded in
+    turn, `rounds` times each for `seconds`, so a change in what else the machine is doing hits each
+    alike. The percentiles are each round's, averaged over the rounds by their answers. Besides
+    answers per second, answers per CPU-second of the server: what a server gets from the cores it
+    is given, whatever else runs on the machine.
     """
-    body = {"question": question, "k": 3}
+    bodies = [{"question": q, "k": 3} for q in (questions or load_questions())]
+    url = "api/v1/ask"
     servers = {n: start_server(index_dir, workdir / f"server-{n}.log", extra=("--workers", str(n))) for n in workers}
-    latencies: dict[int, list[float]] = {n: [] for n in workers}
-    errors = dict.fromkeys(workers, 0)
+    runs: dict[int, list[Round]] = {n: [] for n in workers}
     cpu = dict.fromkeys(workers, 0.0)
     try:
         for n, server in servers.items():
             wait_for_workers(server.url, n)
-            hey(server.url + "api/v1/ask", body, concurrency, 2, workdir)  # warm every worker up
+            wrk(server.url + url, bodies, concurrency, 2, workdir)  # warm every worker up
         for _ in range(rounds):
             for n, server in servers.items():
                 before = server.cpu_seconds()
-                ok, failed = hey(server.url + "api/v1/ask", body, concurrency, seconds, workdir)
+                runs[n].append(wrk(server.url + url, bodies, concurrency, seconds, workdir))
                 cpu[n] += server.cpu_seconds() - before
-                latencies[n] += ok
-                errors[n] += failed
         memory = {n: server.memory_mib() for n, server in servers.items()}
     finally:
         for server in servers.values():
@@ -431,21 +458,26 @@ def run_rest(
         "concurrency": concurrency,
         "seconds_per_round": seconds,
         "rounds": rounds,
-        "question": question,
+        "questions": len(bodies),
     }
     for n in workers:
-        values = np.asarray(latencies[n] or [float("nan")])
+        answered = sum(r.answered for r in runs[n])
+        weights = [r.answered for r in runs[n]] if answered else None
+
+        def mean(key: str, n: int = n, weights: list[int] | None = weights) -> float:
+            return float(np.average([getattr(r, key) for r in runs[n]], weights=weights))
+
         total = rounds * seconds
         figures.update(
             {
-                f"rest_{n}w_answers": len(latencies[n]),
-                f"rest_{n}w_errors": errors[n],
-                f"rest_{n}w_answers_per_s": len(latencies[n]) / total,
-                f"rest_{n}w_p50_ms": 1000 * float(np.percentile(values, 50)),
-                f"rest_{n}w_p95_ms": 1000 * float(np.percentile(values, 95)),
-                f"rest_{n}w_max_ms": 1000 * float(np.max(values)),
+                f"rest_{n}w_answers": answered,
+                f"rest_{n}w_errors": sum(r.failed for r in runs[n]),
+                f"rest_{n}w_answers_per_s": answered / total,
+                f"rest_{n}w_p50_ms": 1000 * mean("p50"),
+                f"rest_{n}w_p95_ms": 1000 * mean("p95"),
+                f"rest_{n}w_max_ms": 1000 * max(r.max for r in runs[n]),
                 f"rest_{n}w_server_cpu_cores_busy": cpu[n] / total,
-                f"rest_{n}w_answers_per_server_cpu_s": len(latencies[n]) / cpu[n] if cpu[n] else float("nan"),
+                f"rest_{n}w_answers_per_server_cpu_s": answered / cpu[n] if cpu[n] else float("nan"),
                 f"rest_{n}w_server_pss_mib": memory[n][0],
                 f"rest_{n}w_server_peak_rss_mib": memory[n][1],
             }
@@ -542,7 +574,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         index_dir = args.index or build_index([ARTICLE], work / "index")
         if "rest" in args.target:
             report(
-                "load: REST /api/v1/ask, 1 and 2 workers",
+                "load: REST /api/v1/ask, the article's dev questions in turn, 1 and 2 workers",
                 run_rest(index_dir, work, (1, 2), args.concurrency, args.seconds, args.rounds),
             )
         if "chat" in args.target:

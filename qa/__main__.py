@@ -19,7 +19,7 @@ from qa import ask
 from qa.config import SETTINGS
 from qa.errors import QAError
 from qa.questionlog import QuestionGroup, Report, open_log
-from qa.types import RELATED, Answer
+from qa.types import RELATED, UNSURE, Answer
 
 _PASSAGE_FIELDS = ("text", "score", "source", "title", "start", "end", "highlight")
 
@@ -38,6 +38,8 @@ def _readable(answer: Answer) -> str:
     lines = [f"“{answer.text}”" if answer.found else answer.text, ""]
     if answer.status == RELATED and answer.passages:
         lines += ["Related, does not answer:", ""]
+    elif answer.status == UNSURE and answer.passages:
+        lines += ["Closest passages, the likeliest sentence marked »thus«; they may or may not answer:", ""]
     for n, p in enumerate(answer.passages, start=1):
         page = f"page {p.page}, " if p.page else ""
         where = f"{p.title} ({p.source}, {page}paragraph {p.paragraph}{', ' + p.section if p.section else ''})"
@@ -48,7 +50,7 @@ def _readable(answer: Answer) -> str:
     return "\n".join(lines).rstrip()
 
 
-_STATUS_WORDS = {"related": "related", "not_covered": "not covered", "answered": "answered"}
+_STATUS_WORDS = {"related": "related", "not_covered": "not covered", "answered": "answered", "unsure": "unsure"}
 _CSV_FIELDS = ("list", "count", "question", "status", "last_asked", "top_source", "answer", "variants")
 
 
@@ -72,12 +74,13 @@ def _times(count: float, word: str) -> str:
 
 
 def report_text(report: Report) -> str:
-    """The report as people read it: two lists, most asked first, with counts."""
+    """The report as people read it: three lists, most asked first, with counts."""
     lines = [f"{_times(report.questions, 'question')} asked in the last {_times(report.since_days, 'day')}.", ""]
     header = f"{'count':>6}  {'last asked (UTC)':<16}  {'status':<11}  question"
     for title, groups, verb, with_answer in (
         ("Questions the content does not answer", report.unanswered, "asked", False),
         ("Answers marked unhelpful", report.unhelpful, "marked", True),
+        ("Questions the service was unsure of (a reader had to judge)", report.unsure, "asked", False),
     ):
         lines.append(f"{title}: {len(groups)} ({verb} {_times(sum(g.count for g in groups), 'time')})")
         if groups:
@@ -91,10 +94,10 @@ def report_text(report: Report) -> str:
 
 
 def write_report_csv(report: Report, out: TextIO) -> None:
-    """The report as CSV: one row per group, `list` saying which list ("unanswered", "unhelpful")."""
+    """The report as CSV: one row per group, `list` saying which list ("unanswered", "unhelpful", "unsure")."""
     writer = csv.writer(out)
     writer.writerow(_CSV_FIELDS)
-    for name, groups in (("unanswered", report.unanswered), ("unhelpful", report.unhelpful)):
+    for name, groups in (("unanswered", report.unanswered), ("unhelpful", report.unhelpful), ("unsure", report.unsure)):
         for g in groups:
             writer.writerow(
                 (name, g.count, g.question, g.status, g.last_asked, g.top_source, g.answer, " | ".join(g.variants))

@@ -21,11 +21,14 @@ in a cascade (`Judge`):
   three times as much and gained nothing (AUC 0.902 against 0.900, two-fold over the even
   articles).
 
-The screen reads the search's features alone. Where its probability falls in the band where,
-on the questions it was fitted on, it and the full model (the same features and the reader)
-disagreed, the reader runs and the full model decides; elsewhere the screen's verdict stands. On
-those questions the cascade therefore decides as the full model does, for the reader's cost (about
-8 ms on 2 cores) on about one on-topic question in five.
+The full model's probability is cut twice: "answered" at or above `threshold`, "related"
+(confidently not answered) under `floor`, "unsure" between, so that each statement is made only
+where it is wrong at a measured rate (bench.fit_answerability sets both cuts from targets on how
+often each outcome is wrong). The screen reads the search's features alone. Where its probability
+falls in the band where, on the questions it was fitted on, its verdict could differ from the full
+model's (the same features and the reader), the reader runs and the full model decides; elsewhere
+the screen's verdict stands. On those questions the cascade therefore decides as the full model
+does, for the reader's cost (about 8 ms on 2 cores) only where it is needed.
 
 The weights are plain JSON (`answerable.json`), written by `python -m bench.fit_answerability`
 with the figures it measured; nothing here depends on any particular content.
@@ -44,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.lexical import BM25, pair_coverage
+from qa.types import ANSWERED, RELATED, UNSURE
 
 WEIGHTS = Path(__file__).with_name("answerable.json")
 
@@ -247,33 +251,56 @@ class Model:
 
 @dataclass(frozen=True)
 class Verdict:
-    answered: bool
+    status: str  # ANSWERED, UNSURE or RELATED (off topic is decided before the judgement)
     probability: float  # of the model that decided
     reader: float  # the reader's logit, NaN where it did not run
+
+    @property
+    def answered(self) -> bool:
+        return self.status == ANSWERED
 
 
 @dataclass(frozen=True)
 class Judge:
     """The cascade: `screen` reads FEATURES; inside `band` the reader runs and `full` decides.
 
-    `full` reads FEATURES and then READER, and answers at `threshold` and above; outside the
-    band the screen's probability says it: above the band answered, below it not.
+    `full` reads FEATURES and then READER. Its probability says "answered" at `threshold` and
+    above, "related" (confidently not answered) under `floor`, and "unsure" between: one cut on a
+    score of this quality (AUC about 0.9) must make false statements both ways, two cuts say only
+    what the score supports. Outside the band the screen's probability decides, as the full model
+    did on every question the band was fitted on: above the band answered, below it related.
     """
 
     screen: Model
     full: Model
     threshold: float
+    floor: float
     band: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        if not self.floor <= self.threshold:
+            raise ValueError(f"the floor {self.floor} is above the threshold {self.threshold}")
+
+    def outcome(self, probability: float) -> str:
+        """The status the full model's `probability` says.
+
+        >>> judge = Judge(Model(*[np.zeros(1)] * 3, 0.0), Model(*[np.zeros(1)] * 3, 0.0), 0.6, 0.2, (0.0, 1.0))
+        >>> judge.outcome(0.7), judge.outcome(0.4), judge.outcome(0.1)
+        ('answered', 'unsure', 'related')
+        """
+        if probability >= self.threshold:
+            return ANSWERED
+        return UNSURE if probability >= self.floor else RELATED
 
     def decide(self, x: np.ndarray, read: Callable[[], float]) -> Verdict:
         """The verdict on one search's `features`; `read()` gives the reader's logit when needed."""
         p = float(self.screen.probability(x))
         low, high = self.band
         if not low <= p <= high:
-            return Verdict(p > high, p, math.nan)
+            return Verdict(ANSWERED if p > high else RELATED, p, math.nan)
         reader = read()
         q = float(self.full.probability(np.append(x, reader)))
-        return Verdict(q >= self.threshold, q, reader)
+        return Verdict(self.outcome(q), q, reader)
 
     def to_json(self, **about: object) -> dict:
         """Plain data for `answerable.json`; `about` records how and on what it was fitted."""
@@ -281,6 +308,7 @@ class Judge:
             "screen": self.screen.to_json(FEATURES),
             "full": self.full.to_json((*FEATURES, READER)),
             "threshold": self.threshold,
+            "floor": self.floor,
             "band": list(self.band),
             **about,
         }
@@ -291,6 +319,7 @@ class Judge:
             screen=Model.from_json(data["screen"], FEATURES),
             full=Model.from_json(data["full"], (*FEATURES, READER)),
             threshold=float(data["threshold"]),
+            floor=float(data["floor"]),
             band=(float(data["band"][0]), float(data["band"][1])),
         )
 

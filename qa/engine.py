@@ -23,7 +23,7 @@ from qa.errors import IndexCorruptError, IndexNotFoundError
 from qa.followup import contextualize
 from qa.lexical import BM25, tokenize
 from qa.search import Corpus, Hit, rank
-from qa.types import ANSWERED, NOT_COVERED, RELATED, Answer, Passage
+from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer, Passage
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ RELOAD_BACKOFF_SECONDS = 5.0
 RELOAD_BACKOFF_MAX_SECONDS = 300.0
 
 NOT_COVERED_TEXT = "The indexed content does not cover this question."
+# True whether or not the passage answers: said where the judgement cannot tell (qa.answerable).
+UNSURE_TEXT = "The closest passage may answer this question; check the marked sentence."
 RELATED_TEXT = (
     "The indexed content does not answer this question. It has passages on the same topic, shown below, "
     "but none of them says what was asked."
@@ -267,15 +269,17 @@ class Index:
         query = normalize_question(contextualize(question, history))
         judgement = self._judge(self._of(view), query, k)
         status, passages = judgement.status, judgement.passages
-        text = {ANSWERED: passages[0].highlight if passages else "", RELATED: RELATED_TEXT}.get(
-            status, NOT_COVERED_TEXT
-        )
+        text = {
+            ANSWERED: passages[0].highlight if passages else "",
+            UNSURE: UNSURE_TEXT,
+            RELATED: RELATED_TEXT,
+        }.get(status, NOT_COVERED_TEXT)
         return Answer(
             found=status == ANSWERED, text=text, passages=passages, question=question, query=query, status=status
         )
 
     def judge(self, question: str, k: int = 3, judge: Judge | None = None) -> Judgement:
-        """Search `question` and judge whether the content answers it, is only related, or neither.
+        """Search `question` and judge whether the content answers it, may answer it, is only related, or neither.
 
         What `ask` decides its status with, for benchmarks and diagnostics; `judge` replaces the
         shipped judgement (qa/answerable.json) with another, e.g. one being fitted.
@@ -311,8 +315,7 @@ class Index:
             return float(get_cross_encoder().score(query, self._sentences(loaded, top.row, highlighted)).max())
 
         verdict = (judge or shipped_judge()).decide(x, read)
-        status = ANSWERED if verdict.answered else RELATED
-        return Judgement(status, verdict.probability, np.append(x, verdict.reader), passages)
+        return Judgement(verdict.status, verdict.probability, np.append(x, verdict.reader), passages)
 
     @staticmethod
     def _sentences(loaded: _Loaded, row: int, rows: range) -> list[str]:

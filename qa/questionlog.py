@@ -33,7 +33,7 @@ from pathlib import Path
 
 from qa.config import SETTINGS, Settings
 from qa.lexical import tokenize
-from qa.types import ANSWERED, NOT_COVERED, RELATED, Answer
+from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS questions (
     id          INTEGER PRIMARY KEY,
     asked_at    TEXT NOT NULL,             -- ISO-8601 UTC, sorts as text
     question    TEXT NOT NULL,
-    status      TEXT NOT NULL,             -- answered | related | not_covered
+    status      TEXT NOT NULL,             -- answered | unsure | related | not_covered
     top_source  TEXT NOT NULL DEFAULT '',
     answer      TEXT NOT NULL DEFAULT '',  -- the quoted answer ('' when not answered)
     latency_ms  REAL NOT NULL,
@@ -93,12 +93,14 @@ class QuestionGroup:
 
 @dataclass(frozen=True)
 class Report:
-    """What `python -m qa report` prints: unanswered questions and unhelpful answers."""
+    """What `python -m qa report` prints: unanswered questions, unhelpful answers, and the questions
+    where the service was unsure (it showed the closest passages and left the judgement to the reader)."""
 
     since_days: float
     questions: int  # all questions asked in the period
     unanswered: list[QuestionGroup] = field(default_factory=list)
     unhelpful: list[QuestionGroup] = field(default_factory=list)
+    unsure: list[QuestionGroup] = field(default_factory=list)
 
 
 def normalise(question: str) -> str:
@@ -335,15 +337,20 @@ class QuestionLog:
         since = _now() - timedelta(days=since_days or self.keep_days)
         return group_questions(self._rows(f"status IN ('{RELATED}', '{NOT_COVERED}')", since))
 
+    def unsure(self, since_days: float | None = None) -> list[QuestionGroup]:
+        """Questions the service was unsure of (a reader had to judge the closest passage), grouped."""
+        since = _now() - timedelta(days=since_days or self.keep_days)
+        return group_questions(self._rows(f"status = '{UNSURE}'", since))
+
     def unhelpful(self, since_days: float | None = None) -> list[QuestionGroup]:
         """Questions whose answer a reader marked unhelpful (thumbs down), grouped, most marked first."""
         since = _now() - timedelta(days=since_days or self.keep_days)
         return group_questions(self._rows("helpful = 0", since))
 
     def report(self, since_days: float | None = None) -> Report:
-        """Both lists and the number of questions asked, over the last `since_days` days."""
+        """The three lists and the number of questions asked, over the last `since_days` days."""
         days = since_days or self.keep_days
-        return Report(days, self.count(days), self.unanswered(days), self.unhelpful(days))
+        return Report(days, self.count(days), self.unanswered(days), self.unhelpful(days), self.unsure(days))
 
     def close(self) -> None:
         with self._lock:

@@ -1,5 +1,5 @@
 """The answerability judgement: its features and the shipped weights on hand-made cases, and
-the three outcomes through the Python API and the command line on the real article index."""
+the four outcomes through the Python API and the command line on the real article index."""
 
 import json
 import subprocess
@@ -9,11 +9,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+import qa
 from qa import answerable
 from qa.answerable import FEATURES, Evidence, Judge, Model, features, fit, judge
 from qa.crossencoder import get_cross_encoder
 from qa.lexical import BM25, tokenize
-from qa.types import ANSWERED, NOT_COVERED, RELATED
+from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE
 
 # A small made-up content: one passage per sentence, so passage and sentence rows coincide.
 TEXTS = [
@@ -107,12 +108,19 @@ def test_the_reader_runs_only_inside_the_band_and_then_decides():
     def never() -> float:
         raise AssertionError("the reader ran outside the band")
 
-    assert Judge(blank, reads, 0.5, (0.0, 0.4)).decide(x, never).answered  # above the band
-    assert not Judge(blank, reads, 0.5, (0.6, 0.9)).decide(x, never).answered  # below it
-    inside = Judge(blank, reads, 0.5, (0.4, 0.6))
-    yes, no = inside.decide(x, lambda: 3.0), inside.decide(x, lambda: -3.0)
-    assert yes.answered and yes.reader == 3.0 and yes.probability > 0.9
-    assert not no.answered and no.probability < 0.1
+    assert Judge(blank, reads, 0.5, 0.5, (0.0, 0.4)).decide(x, never).status == ANSWERED  # above the band
+    assert Judge(blank, reads, 0.5, 0.5, (0.6, 0.9)).decide(x, never).status == RELATED  # below it
+    inside = Judge(blank, reads, 0.8, 0.2, (0.4, 0.6))
+    yes, maybe, no = (inside.decide(x, lambda logit=logit: logit) for logit in (3.0, 0.0, -3.0))
+    assert yes.status == ANSWERED and yes.reader == 3.0 and yes.probability > 0.9
+    assert maybe.status == UNSURE and maybe.probability == 0.5  # between the floor and the threshold
+    assert no.status == RELATED and no.probability < 0.1
+
+
+def test_a_floor_above_the_threshold_is_refused():
+    blank = Model(np.zeros(1), np.ones(1), np.zeros(1), 0.0)
+    with pytest.raises(ValueError, match="floor"):
+        Judge(blank, blank, 0.3, 0.6, (0.0, 1.0))
 
 
 def test_fit_separates_and_round_trips_through_json():
@@ -122,30 +130,47 @@ def test_fit_separates_and_round_trips_through_json():
     fitted = fit(x, y)
     assert ((fitted.probability(x) >= 0.5) == y).mean() > 0.95
     full = fit(np.hstack([x, y[:, None]]), y)
-    cascade = Judge(fitted, full, 0.5, (0.2, 0.8))
+    cascade = Judge(fitted, full, 0.5, 0.3, (0.2, 0.8))
     again = Judge.from_json(json.loads(json.dumps(cascade.to_json(command="test"))))
     assert np.allclose(again.screen.probability(x), fitted.probability(x)) and again.band == (0.2, 0.8)
+    assert (again.threshold, again.floor) == (0.5, 0.3)
     with pytest.raises(ValueError, match="refit"):
         answerable.Model.from_json(fitted.to_json(FEATURES), ["other"])
 
 
 ON_TOPIC_UNANSWERED = "How many nurses did the NHS employ in 2019?"
+# Asked about a passage that tells of the births without saying what was asked of the midwives:
+# the judgement can neither stand behind the quote nor rule it out (its probability sits mid-way
+# between the two cuts). Written for these tests; no fitting saw it.
+UNSURE_QUESTION = "What did West say about the midwives when his children were born?"
 
 
-def test_three_outcomes_through_the_python_api(article_index):
+def test_four_outcomes_through_the_python_api(article_index):
     assert article_index.ask("What is collective leadership?").status == ANSWERED
     related = article_index.ask(ON_TOPIC_UNANSWERED)
     assert related.status == RELATED and not related.found
     assert related.passages and related.text not in related.passages[0].text  # says so, quotes nothing
+    unsure = article_index.ask(UNSURE_QUESTION)
+    assert unsure.status == UNSURE and not unsure.found
+    assert unsure.text == qa.engine.UNSURE_TEXT  # true whether or not the passage answers
+    assert "children" in unsure.passages[0].highlight  # the likeliest sentence is marked
     assert article_index.ask("How do I bake sourdough bread?").status == NOT_COVERED
 
 
-def test_related_through_the_command_line(built_index):
+def test_unsure_lies_between_the_two_cuts(article_index):
+    shipped = judge()
+    assert 0 < shipped.floor < shipped.threshold < 1
+    assert shipped.floor <= article_index.judge(UNSURE_QUESTION).probability < shipped.threshold
+
+
+@pytest.mark.parametrize(("question", "status"), [(ON_TOPIC_UNANSWERED, "related"), (UNSURE_QUESTION, "unsure")])
+def test_outcomes_through_the_command_line(built_index, question, status):
     done = subprocess.run(
-        [sys.executable, "-m", "qa", ON_TOPIC_UNANSWERED, "--json", "--index", str(built_index)],
+        [sys.executable, "-m", "qa", question, "--json", "--index", str(built_index)],
         capture_output=True,
         text=True,
         check=True,
     )
     data = json.loads(done.stdout)
-    assert data["status"] == "related" and data["found"] is False and data["passages"]
+    assert data["status"] == status and data["found"] is False and data["passages"]
+    assert data["passages"][0]["highlight"] in data["passages"][0]["text"]

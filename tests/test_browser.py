@@ -216,6 +216,27 @@ def test_related_reply(chat):
     shoot(chat, "desktop-related")
 
 
+def test_unsure_reply_reads_as_unsure_on_a_phone(browser, server):
+    """Neither an answer nor a refusal: said in words and an icon, the closest passages shown open."""
+    from tests.test_answerable import UNSURE_QUESTION
+
+    context, page, watch = open_page(browser, server.url, width=390, height=844)
+    try:
+        reply = ask(page, UNSURE_QUESTION)
+        outcome = reply.locator(".qa-outcome")
+        assert "Not sure." in outcome.inner_text() and "may answer" in outcome.inner_text()
+        assert outcome.locator(".qa-icon").inner_text() == "?"
+        assert reply.locator(".qa-answer").count() == 0  # nothing is quoted as the answer
+        assert reply.locator(".qa-unsure .qa-cite").count() > 0  # the closest passages, open
+        assert reply.locator(".qa-unsure mark").first.is_visible()  # the likeliest sentence marked
+        box = outcome.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390.5  # readable at phone width
+        shoot(page, "phone-unsure")
+        assert watch.errors == []
+    finally:
+        context.close()
+
+
 def test_not_covered_reply(chat):
     reply = ask(chat, "Who won the 2018 FIFA World Cup?")
     assert "Not covered." in reply.inner_text()

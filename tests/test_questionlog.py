@@ -21,7 +21,7 @@ from qa import questionlog
 from qa.__main__ import main as qa_main
 from qa.config import Settings
 from qa.questionlog import QuestionGroup, QuestionLog, Report, group_questions, open_log
-from qa.types import ANSWERED, NOT_COVERED, RELATED, Answer, Passage
+from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer, Passage
 from ui.api import make_endpoints
 from ui.chat import ChatService
 from ui.report import report_html
@@ -289,3 +289,19 @@ def test_report_html_lists_both_and_escapes_what_readers_typed():
     assert "Also asked as: what is img" in unanswered
     assert "Who is accountable?" in unhelpful and "Answer given: <q>All are.</q>" in unhelpful
     assert "None yet." in report_html(Report(30, 0))
+
+
+def test_unsure_questions_are_listed_apart_from_the_unanswered(tmp_path):
+    log = QuestionLog(tmp_path / "questions.db")
+    for _ in range(2):
+        log.record("What did the midwives do?", answer(UNSURE), 0.01)
+    log.record("What is a CCG?", answer(RELATED), 0.01)
+    report = log.report()
+    log.close()
+    assert [(g.question, g.count) for g in report.unsure] == [("What did the midwives do?", 2)]
+    assert [g.question for g in report.unanswered] == ["What is a CCG?"]
+    html = report_html(report)
+    assert "Questions the service was unsure of" in html.split('class="qa-unsure"')[1]
+    assert "Not sure" in html.split('class="qa-unsure"')[1]
+    csv_rows = run_report(tmp_path / "questions.db", "--csv").stdout
+    assert "unsure,2,What did the midwives do?,unsure" in csv_rows

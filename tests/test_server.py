@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 import qa
 from qa import store
 from qa.config import SETTINGS
+from tests.test_answerable import ON_TOPIC_UNANSWERED, UNSURE_QUESTION
 from ui.__main__ import exposure_problem, main
 from ui.server import create_app
 
@@ -94,7 +95,15 @@ def test_ask_searches_a_follow_up_with_the_history(client):
 
 def test_ask_off_topic_is_not_covered(client):
     body = client.post("/api/v1/ask", json={"question": "Who won the 2018 FIFA World Cup?"}).json()
-    assert body["found"] is False and body["status"] != "answered"
+    assert body["found"] is False and body["status"] == "not_covered"
+
+
+def test_ask_carries_unsure_and_related_with_the_closest_passages(client):
+    unsure = client.post("/api/v1/ask", json={"question": UNSURE_QUESTION}).json()
+    assert unsure["status"] == "unsure" and unsure["found"] is False and unsure["answer"] == qa.engine.UNSURE_TEXT
+    assert unsure["passages"] and unsure["passages"][0]["highlight"] in unsure["passages"][0]["text"]
+    related = client.post("/api/v1/ask", json={"question": ON_TOPIC_UNANSWERED}).json()
+    assert related["status"] == "related" and related["found"] is False and related["passages"]
 
 
 def test_retrieve_returns_k_passages_best_first(client):

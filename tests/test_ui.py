@@ -211,6 +211,30 @@ def test_not_covered_is_plain_with_suggestions_and_closest_passages_collapsed():
     assert "qa-answer" not in html  # nothing is presented as the answer
 
 
+def test_each_outcome_opens_with_its_words_and_an_icon_never_colour_alone():
+    base = not_found_answer()
+    words = {"answered": "Answer.", "unsure": "Not sure.", "related": "Not answered.", "not_covered": "Not covered."}
+    icons = set()
+    for status, said in words.items():
+        answer = replace(base, status=status, found=status == "answered", text="quote" if status == "answered" else "t")
+        html = render.answer_html(answer)
+        assert f"<strong>{said}</strong>" in html
+        icons.add(re.search(r'<span class="qa-icon" aria-hidden="true">(.)</span>', html).group(1))
+    assert len(icons) == 4  # four different shapes
+
+
+def test_unsure_shows_the_closest_passages_open_and_claims_nothing():
+    answer = replace(not_found_answer(), status="unsure", text=qa.engine.UNSURE_TEXT)
+    html = render.answer_html(answer, examples=["What is collective leadership?"])
+    assert f"<strong>Not sure.</strong> {qa.engine.UNSURE_TEXT}" in html
+    assert "qa-answer" not in html  # no quote is presented as the answer
+    assert "qa-closest" not in html and html.index("Closest passages, likeliest sentence marked") < html.index(
+        "qa-cite"
+    )  # shown open, not collapsed
+    assert "<mark>" in html  # the likeliest sentence is marked
+    assert "does not answer" not in html and "does not cover" not in html  # and nothing else is claimed
+
+
 def test_not_covered_with_button_suggestions_keeps_only_the_lead_in():
     html = render.answer_html(not_found_answer(), examples=["What is collective leadership?"], examples_as_buttons=True)
     assert "Questions it can answer:" in html and "<li>What is collective leadership?</li>" not in html

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from qa.config import ARTICLE_SITE_TITLE
 from qa.reference import harvard, web_address
-from qa.types import RELATED, Answer, Passage
+from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer, Passage
 
 if TYPE_CHECKING:  # only for annotations: the UI reads these objects, it never builds them
     from qa import IndexInfo
@@ -234,31 +234,57 @@ def suggestions_html(examples: Sequence[str], as_buttons: bool = False) -> str:
     return f'{label}<ul class="qa-suggest">{items}</ul>'
 
 
+# Each outcome's words and icon, so the four differ without colour (the icon is not read out: the
+# words say it).
+_OUTCOMES = {
+    ANSWERED: ("✓", "Answer"),
+    UNSURE: ("?", "Not sure"),
+    RELATED: ("✗", "Not answered"),
+    NOT_COVERED: ("–", "Not covered"),
+}
+
+
+def outcome_html(status: str) -> str:
+    """The outcome's icon and words, e.g. for "unsure" a question mark and "Not sure"."""
+    icon, words = _OUTCOMES[status]
+    return f'<span class="qa-icon" aria-hidden="true">{icon}</span><strong>{words}.</strong>'
+
+
 def answer_html(
     answer: Answer,
     contexts: Sequence[tuple[str, str] | None] = (),
     examples: Sequence[str] = (),
     examples_as_buttons: bool = False,
 ) -> str:
-    """The whole reply to a question, as one HTML block.
+    """The whole reply to a question, as one HTML block, opening with its outcome in words.
 
-    Found: the quoted answer with its citation number, then the numbered citations.
-    Related (on the content's topic, not answered by it): a plain statement that the content
-    does not answer, then the closest passages shown open, labelled "related, does not answer".
-    Not covered: a plain statement, the closest passages collapsed and labelled as not
-    answering. Both end with suggested questions (last, so buttons the chat adds follow them).
+    Answer: the quoted answer with its citation number, then the numbered citations.
+    Not sure: the service cannot tell whether the content answers, so it says only that the
+    closest passage may answer, and shows the closest passages open, the likeliest sentence marked.
+    Not answered (on the content's topic, confidently not answered by it): a plain statement that
+    the content does not answer, then the closest passages shown open, labelled "related, does not
+    answer". Not covered: a plain statement, the closest passages collapsed and labelled as not
+    answering. The last two end with suggested questions (last, so buttons the chat adds follow them).
     `contexts[i]` is the (before, after) text for `answer.passages[i]`; `examples_as_buttons`
     says the chat shows `examples` as buttons after the message, so they are not listed here.
     """
     searched = searched_html(answer)
+    outcome = outcome_html(answer.status)
     if answer.found:
         source = _answer_source(answer)
         ref = f' <span class="qa-ref">[{source}]</span>' if source else ""
         return (
-            f'<div class="qa-reply qa-found">{searched}'
+            f'<div class="qa-reply qa-found">{searched}<p class="qa-outcome">{outcome}</p>'
             f'<blockquote class="qa-answer"><p>{text(answer.text)}{ref}</p></blockquote>'
             f'<p class="qa-sources-label">Sources</p>{citations_html(answer.passages, contexts)}'
             "</div>"
+        )
+    if answer.status == UNSURE:
+        return (
+            f'<div class="qa-reply qa-unsure">{searched}'
+            f'<p class="qa-outcome qa-unsure-note">{outcome} {text(answer.text)}</p>'
+            '<p class="qa-sources-label qa-unsure-label">Closest passages, likeliest sentence marked</p>'
+            f"{citations_html(answer.passages, contexts)}</div>"
         )
     suggestions = suggestions_html(examples, examples_as_buttons)
     if answer.status == RELATED:
@@ -270,7 +296,7 @@ def answer_html(
             )
         return (
             f'<div class="qa-reply qa-related">{searched}'
-            f'<p class="qa-not-answered"><strong>Not answered.</strong> {text(answer.text)}</p>'
+            f'<p class="qa-outcome qa-not-answered">{outcome} {text(answer.text)}</p>'
             f"{related}{suggestions}</div>"
         )
     closest = ""
@@ -281,7 +307,7 @@ def answer_html(
         )
     return (
         f'<div class="qa-reply qa-not-found">{searched}'
-        f'<p class="qa-not-covered"><strong>Not covered.</strong> {text(answer.text)}</p>'
+        f'<p class="qa-outcome qa-not-covered">{outcome} {text(answer.text)}</p>'
         f"{closest}{suggestions}</div>"
     )
 

@@ -1,5 +1,6 @@
 """The question-log report as HTML, for the Library page: what readers asked that the content
-does not answer, and the answers they marked unhelpful. All text is escaped."""
+does not answer, the answers they marked unhelpful, and where the service was unsure (it showed
+the closest passages and left the judgement to the reader). All text is escaped."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Sequence
 from qa.questionlog import QuestionGroup, Report
 from ui.render import text
 
-_STATUS_WORDS = {"related": "Related", "not_covered": "Not covered", "answered": "Answered"}
+_STATUS_WORDS = {"related": "Related", "not_covered": "Not covered", "answered": "Answered", "unsure": "Not sure"}
 
 
 def _rows(groups: Sequence[QuestionGroup], with_answer: bool) -> str:
@@ -37,10 +38,12 @@ def _table(title: str, groups: Sequence[QuestionGroup], with_answer: bool, css: 
 
 
 def report_html(report: Report) -> str:
-    """Both lists of `QuestionLog.report()`, most asked first, near-duplicates folded together."""
+    """The lists of `QuestionLog.report()`, most asked first, near-duplicates folded together."""
     days = f"{report.since_days:g}"
     return (
         f'<div class="qa-question-report"><p>{report.questions:,} questions asked in the last {days} days.</p>'
         f"{_table('Questions the content does not answer', report.unanswered, False, 'qa-unanswered')}"
-        f"{_table('Answers marked unhelpful', report.unhelpful, True, 'qa-unhelpful')}</div>"
+        f"{_table('Answers marked unhelpful', report.unhelpful, True, 'qa-unhelpful')}"
+        f"{_table('Questions the service was unsure of (a reader had to judge)', report.unsure, False, 'qa-unsure')}"
+        "</div>"
     )
