@@ -51,3 +51,13 @@ def browser() -> Iterator:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def allow_local_fetch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA_FETCH_ALLOW=127.0.0.1 for this test, so fetches reach tests/webserver.py's local pages."""
+    import dataclasses
+
+    import index.fetch
+
+    monkeypatch.setattr(index.fetch, "SETTINGS", dataclasses.replace(index.fetch.SETTINGS, fetch_allow=("127.0.0.1",)))

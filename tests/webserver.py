@@ -30,6 +30,7 @@ class Site:
     url: str
     routes: dict[str, Route]
     hits: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)  # the Host header of each request
 
 
 @contextmanager
@@ -40,6 +41,7 @@ def serve(routes: dict[str, Route]) -> Iterator[Site]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             site.hits.append(self.path)
+            site.hosts.append(self.headers.get("Host", ""))
             route = site.routes.get(self.path, Route(b"not here", 404, "text/plain"))
             time.sleep(route.delay)
             try:
