@@ -11,6 +11,7 @@ import dataclasses
 import ipaddress
 import os
 import socket
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -164,6 +165,36 @@ def test_a_redirect_to_an_internal_address_is_refused_before_it_is_followed(monk
         " a loopback address"
     )
     assert site.hits == ["/moved"]
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate (and its key) for the name localhost only, made by openssl."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost"
+    extension = ["-addext", "subjectAltName=DNS:localhost"]
+    subprocess.run([*command.split(), *extension, "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
+def test_https_goes_to_the_checked_address_with_the_name_for_sni_and_the_certificate(monkeypatch, certificate):
+    cert, key = certificate
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    tls.sni_callback = lambda _socket, name, _context: names.append(name)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the fetch trusts this certificate and no other
+    allow(monkeypatch, "localhost", "127.0.0.1")
+    with serve({"/page": Route(ARTICLE_PAGE.encode())}, tls=tls) as site:
+        port = site.url.rsplit(":", 1)[1]
+        assert fetch(f"https://localhost:{port}/page").data == ARTICLE_PAGE.encode()
+        assert names == ["localhost"] and site.hosts == [f"localhost:{port}"]
+        # The same server by its address: the certificate names localhost only, and it is checked
+        # against the name in the address, not waved through because the socket was opened to an IP.
+        with pytest.raises(FetchError, match="certificate verify failed"):
+            fetch(f"https://127.0.0.1:{port}/page")
+    assert site.hits == ["/page"]
 
 
 def index_cli(*args: str, allow: str | None) -> subprocess.CompletedProcess:

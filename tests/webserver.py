@@ -5,6 +5,7 @@ Started on 127.0.0.1 on a free port in a thread, stopped by the test that starte
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -34,8 +35,8 @@ class Site:
 
 
 @contextmanager
-def serve(routes: dict[str, Route]) -> Iterator[Site]:
-    """Serve `routes` (path -> Route; changeable while serving) until the block ends."""
+def serve(routes: dict[str, Route], tls: ssl.SSLContext | None = None) -> Iterator[Site]:
+    """Serve `routes` (path -> Route; changeable while serving) until the block ends; https with `tls`."""
     site = Site("", routes)
 
     class Handler(BaseHTTPRequestHandler):
@@ -61,9 +62,11 @@ def serve(routes: dict[str, Route]) -> Iterator[Site]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:  # the handshake happens on accept; a client refusing the certificate is just dropped
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    site.url = f"http://127.0.0.1:{server.server_address[1]}"
+    site.url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     try:
         yield site
     finally:
