@@ -7,7 +7,6 @@ on the address check itself, without any connection.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import os
 import socket
@@ -18,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-import index.fetch
 from index.__main__ import main as index_main
 from index.fetch import FetchError, fetch
 from index.guard import AddressRefused, Allowance, check, literal_address, parse_allowance
 from qa import store
 from qa.config import Settings
+from tests.conftest import allow_fetch
 from tests.test_library import ADMIN, index_copy, library, wait  # noqa: F401 (fixtures)
 from tests.webserver import ARTICLE_PAGE, Route, serve
 
@@ -112,10 +111,6 @@ def test_the_setting_is_read_from_the_environment(monkeypatch):
     assert Settings().fetch_allow == ()
 
 
-def allow(monkeypatch, *entries: str) -> None:
-    monkeypatch.setattr(index.fetch, "SETTINGS", dataclasses.replace(index.fetch.SETTINGS, fetch_allow=entries))
-
-
 def test_the_local_server_is_never_contacted_in_any_spelling_unless_allowed(monkeypatch):
     with serve({"/page": Route(ARTICLE_PAGE.encode())}) as site:
         port = site.url.rsplit(":", 1)[1]
@@ -128,7 +123,7 @@ def test_the_local_server_is_never_contacted_in_any_spelling_unless_allowed(monk
             assert "QA_FETCH_ALLOW" in message and "\n" not in message
         assert site.hits == []
 
-        allow(monkeypatch, "127.0.0.1")
+        allow_fetch(monkeypatch, "127.0.0.1")
         assert fetch(f"{site.url}/page").data == ARTICLE_PAGE.encode()
         assert fetch(f"http://2130706433:{port}/page").final_url == f"http://2130706433:{port}/page"
         assert site.hits == ["/page", "/page"]
@@ -144,7 +139,7 @@ def test_the_name_is_resolved_once_and_the_connection_keeps_it(monkeypatch):
 
     with serve({"/page": Route(ARTICLE_PAGE.encode())}) as site:
         port = int(site.url.rsplit(":", 1)[1])
-        allow(monkeypatch, "localhost")
+        allow_fetch(monkeypatch, "localhost")
         monkeypatch.setattr(socket, "getaddrinfo", recorded)
         fetched = fetch(f"http://LocalHost:{port}/page")
     assert fetched.data == ARTICLE_PAGE.encode()
@@ -157,7 +152,7 @@ def test_a_redirect_to_an_internal_address_is_refused_before_it_is_followed(monk
     with serve({"/page": Route(ARTICLE_PAGE.encode())}) as site:
         port = site.url.rsplit(":", 1)[1]
         site.routes["/moved"] = Route(status=302, headers={"Location": f"http://0177.0.0.1:{port}/page"})
-        allow(monkeypatch, "localhost")  # the first hop's host, by name; not the address it redirects to
+        allow_fetch(monkeypatch, "localhost")  # the first hop's host, by name; not the address it redirects to
         with pytest.raises(FetchError) as refused:
             fetch(f"http://localhost:{port}/moved")
     assert str(refused.value).startswith(
@@ -185,7 +180,7 @@ def test_https_goes_to_the_checked_address_with_the_name_for_sni_and_the_certifi
     names: list[str | None] = []
     tls.sni_callback = lambda _socket, name, _context: names.append(name)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the fetch trusts this certificate and no other
-    allow(monkeypatch, "localhost", "127.0.0.1")
+    allow_fetch(monkeypatch, "localhost", "127.0.0.1")
     with serve({"/page": Route(ARTICLE_PAGE.encode())}, tls=tls) as site:
         port = site.url.rsplit(":", 1)[1]
         assert fetch(f"https://localhost:{port}/page").data == ARTICLE_PAGE.encode()
@@ -223,7 +218,7 @@ def test_the_command_line_follows_the_same_rule_and_setting(tmp_path, monkeypatc
         assert site.hits == []
 
         # The same command in this process (the model already loaded), with the setting.
-        allow(monkeypatch, "192.168.0.0/16", "127.0.0.1")
+        allow_fetch(monkeypatch, "192.168.0.0/16", "127.0.0.1")
         assert index_main(["build", url, "--out", str(out), "--quiet"]) == 0, capsys.readouterr().err
         assert [d["source"] for d in store.load(out).manifest["documents"]] == [url]
 
