@@ -119,6 +119,9 @@ class _Guarded:
 
     def __init__(self, *args: object, allowance: Allowance, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        # http.client opens every socket through this attribute (3.11 to 3.13), and HTTPS then
+        # wraps that socket in TLS for `self.host`, the name; tests/test_fetch_guard.py would fail
+        # at once if a later Python bypassed it.
         self._create_connection = _connector(allowance)
 
 
