@@ -6,6 +6,11 @@ reading), redirects a count (each hop's scheme checked again), and the content t
 HTML or PDF, with a PDF recognised by its bytes as well (servers label downloads loosely).
 Any other scheme (file:, ftp:, data:, ...) is refused before anything is opened.
 
+Every connection, redirects included, goes only to an address the fetch guard (index/guard.py)
+accepts: the host name is resolved once, each address it resolves to is checked, and the socket
+is opened to a checked address, while the Host header, TLS SNI and certificate verification
+keep the name. No proxy from the environment is used: it would connect where no check can see.
+
 The fetched bytes are written to a file named for the address's last segment and the content
 type, so the usual readers (trafilatura for HTML, pypdf for PDF) read it; the document is cited
 by the address as given and carries "url" (where it was finally fetched from), "fetched_at" and,
@@ -14,7 +19,11 @@ for a page, "publisher" (its og:site_name / trafilatura's site name) as metadata
 
 from __future__ import annotations
 
+import functools
+import http.client
+import ipaddress
 import re
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -24,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index.guard import AddressRefused, Allowance, check, literal_address, parse_allowance
 from qa.config import SETTINGS
 from qa.errors import QAError
 from qa.sources import SourceFile
@@ -66,7 +76,86 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+def _connector(allowance: Allowance) -> Callable[..., socket.socket]:
+    """`socket.create_connection` with the guard: check every address, then connect to one of them.
+
+    The name is looked up once and the socket opened to the address checked, so a DNS server
+    cannot answer a public address to the check and an internal one to the connection. All
+    addresses are checked before any is tried: a name resolving to a public and an internal
+    address is refused, whichever would have answered first.
+    """
+
+    def connect(address: tuple[str, int], timeout: object = None, source_address: object = None) -> socket.socket:
+        host, port = address
+        literal = literal_address(host)
+        if literal is not None:  # any spelling (2130706433, 0177.0.0.1): connect to what was checked
+            family = socket.AF_INET if literal.version == 4 else socket.AF_INET6
+            targets = [(family, socket.SOCK_STREAM, 0, (str(literal), port))]
+        else:
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            targets = [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in found]
+        for *_, sockaddr in targets:
+            check(host, ipaddress.ip_address(sockaddr[0]), allowance)
+        failure: OSError = OSError(f"{host} has no address")
+        for family, kind, proto, sockaddr in targets:
+            sock = socket.socket(family, kind, proto)
+            try:
+                if isinstance(timeout, int | float):  # else http.client's "no timeout given"
+                    sock.settimeout(timeout)
+                if source_address:
+                    sock.bind(source_address)
+                sock.connect(sockaddr)
+                return sock
+            except OSError as exc:
+                failure = exc
+                sock.close()
+        raise failure
+
+    return connect
+
+
+class _Guarded:
+    """An http.client connection whose socket is opened by `_connector`."""
+
+    def __init__(self, *args: object, allowance: Allowance, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # http.client opens every socket through this attribute (3.11 to 3.13), and HTTPS then
+        # wraps that socket in TLS for `self.host`, the name; tests/test_fetch_guard.py would fail
+        # at once if a later Python bypassed it.
+        self._create_connection = _connector(allowance)
+
+
+class _GuardedHTTP(_Guarded, http.client.HTTPConnection):
+    pass
+
+
+class _GuardedHTTPS(_Guarded, http.client.HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, allowance: Allowance) -> None:
+        super().__init__()
+        self.allowance = allowance
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(_GuardedHTTP, allowance=self.allowance), req)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, allowance: Allowance) -> None:
+        super().__init__()
+        self.allowance = allowance
+
+    def https_open(self, req):
+        # The default context verifies the certificate against the host name, sent as SNI.
+        return self.do_open(functools.partial(_GuardedHTTPS, allowance=self.allowance), req, context=self._context)
+
+
+def _opener(allowance: Allowance) -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _NoRedirect, _GuardedHTTPHandler(allowance), _GuardedHTTPSHandler(allowance)
+    )
 
 
 def fetch(
@@ -79,11 +168,15 @@ def fetch(
     """Fetch `url` (http or https only); raise FetchError with one line saying what went wrong.
 
     Defaults come from QA_FETCH_TIMEOUT (seconds for the whole fetch), QA_FETCH_MAX_BYTES and
-    QA_FETCH_MAX_REDIRECTS.
+    QA_FETCH_MAX_REDIRECTS; internal addresses are refused unless QA_FETCH_ALLOW names them.
     """
     timeout = SETTINGS.fetch_timeout if timeout is None else timeout
     max_bytes = SETTINGS.fetch_max_bytes if max_bytes is None else max_bytes
     max_redirects = SETTINGS.fetch_max_redirects if max_redirects is None else max_redirects
+    try:
+        opener = _opener(parse_allowance(SETTINGS.fetch_allow))
+    except ValueError as exc:
+        raise FetchError(f"{url}: {exc}") from None
     deadline = time.monotonic() + timeout
     current, seen = url, [url]
     try:
@@ -93,7 +186,7 @@ def fetch(
                 current, headers={"User-Agent": _USER_AGENT, "Accept": "text/html, application/pdf"}
             )
             try:
-                response = _OPENER.open(request, timeout=_remaining(deadline))
+                response = opener.open(request, timeout=_remaining(deadline))
             except urllib.error.HTTPError as exc:
                 if exc.code not in (301, 302, 303, 307, 308) or not exc.headers.get("Location"):
                     raise FetchError(f"{url}: the server answered HTTP {exc.code} {exc.reason}") from None
@@ -115,6 +208,10 @@ def fetch(
             break
     except FetchError:
         raise
+    except AddressRefused as exc:
+        raise FetchError(
+            f"{url}{_redirected(url, current)}: {exc}, which is not fetched unless QA_FETCH_ALLOW allows it"
+        ) from None
     except (TimeoutError, _Deadline):
         raise FetchError(f"{url}: no complete answer within {timeout:g}s (QA_FETCH_TIMEOUT)") from None
     except urllib.error.URLError as exc:
@@ -148,10 +245,14 @@ def _remaining(deadline: float) -> float:
 def _check_scheme(url: str, current: str) -> None:
     parts = urllib.parse.urlsplit(current)
     if parts.scheme.lower() not in SCHEMES:
-        where = "" if current == url else f" (redirected to {current})"
-        raise FetchError(f"{url}{where}: only http and https addresses can be added, not {parts.scheme or 'a path'}:")
+        scheme = parts.scheme or "a path"
+        raise FetchError(f"{url}{_redirected(url, current)}: only http and https addresses can be added, not {scheme}:")
     if not parts.hostname:
         raise FetchError(f"{url}: no host in the address")
+
+
+def _redirected(url: str, current: str) -> str:
+    return "" if current == url else f" (redirected to {current})"
 
 
 def _kind(url: str, content_type: str) -> str:

@@ -18,7 +18,7 @@ from typing import TextIO
 from qa import ask
 from qa.config import SETTINGS
 from qa.errors import QAError
-from qa.questionlog import QuestionGroup, Report, open_log
+from qa.questionlog import QuestionGroup, Report, open_log, storage_note
 from qa.types import RELATED, UNSURE, Answer
 
 _PASSAGE_FIELDS = ("text", "score", "source", "title", "start", "end", "highlight")
@@ -75,7 +75,11 @@ def _times(count: float, word: str) -> str:
 
 def report_text(report: Report) -> str:
     """The report as people read it: three lists, most asked first, with counts."""
-    lines = [f"{_times(report.questions, 'question')} asked in the last {_times(report.since_days, 'day')}.", ""]
+    lines = [
+        f"{_times(report.questions, 'question')} asked in the last {_times(report.since_days, 'day')}.",
+        storage_note(report.keep_days),
+        "",
+    ]
     header = f"{'count':>6}  {'last asked (UTC)':<16}  {'status':<11}  question"
     for title, groups, verb, with_answer in (
         ("Questions the content does not answer", report.unanswered, "asked", False),

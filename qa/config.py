@@ -83,6 +83,12 @@ class Settings:
     fetch_timeout: float = field(default_factory=lambda: float(_env_int("QA_FETCH_TIMEOUT", 20)))
     fetch_max_bytes: int = field(default_factory=lambda: _env_int("QA_FETCH_MAX_BYTES", 20_000_000))
     fetch_max_redirects: int = field(default_factory=lambda: _env_int("QA_FETCH_MAX_REDIRECTS", 5))
+    # Internal addresses a fetch may reach all the same (index/guard.py refuses loopback, private,
+    # link-local and other non-public ones): networks (10.20.0.0/16), addresses or host names,
+    # comma-separated. None by default, so an admin's typo cannot read the server's own network.
+    fetch_allow: tuple[str, ...] = field(
+        default_factory=lambda: tuple(e.strip() for e in os.environ.get("QA_FETCH_ALLOW", "").split(",") if e.strip())
+    )
 
     # The Library (admin page and API). No token: the admin routes are off.
     admin_token: str = field(default_factory=lambda: os.environ.get("QA_ADMIN_TOKEN", "").strip())

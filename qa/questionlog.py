@@ -4,7 +4,9 @@ One SQLite file (`QA_LOG_DB`, default var/questions.db) shared by every server p
 mode lets readers run beside the one writer, and a busy timeout makes a writer wait its turn
 rather than fail with "database is locked". Each row is one question: when, the question, the
 answer's status, its top source and quote, how long answering took, which way in (chat or api),
-and the reader's thumbs up or down. No user name, address or session is ever stored.
+and the reader's thumbs up or down. No user name, address or session is ever stored, and what
+identifies a person in the question (NHS numbers, e-mail addresses, phone numbers, postcodes,
+dates of birth) is replaced by a marker before it is written (qa/redact.py).
 Rows older than `QA_LOG_DAYS` are removed whenever the log is opened (each server start), and
 once a day by a running server.
 
@@ -33,6 +35,7 @@ from pathlib import Path
 
 from qa.config import SETTINGS, Settings
 from qa.lexical import tokenize
+from qa.redact import REDACTED, redact
 from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer
 
 log = logging.getLogger(__name__)
@@ -101,6 +104,17 @@ class Report:
     unanswered: list[QuestionGroup] = field(default_factory=list)
     unhelpful: list[QuestionGroup] = field(default_factory=list)
     unsure: list[QuestionGroup] = field(default_factory=list)
+    keep_days: int = 90  # how long the log keeps a question (QA_LOG_DAYS)
+
+
+def storage_note(keep_days: int) -> str:
+    """What the report's readers are told about the stored questions: redacted, and kept how long.
+
+    >>> note = storage_note(30)
+    >>> note.startswith("Stored questions have NHS numbers, e-mail addresses, phone numbers"), note[-40:]
+    (True, ' and are kept for 30 days (QA_LOG_DAYS).')
+    """
+    return f"Stored questions have {REDACTED} replaced by markers, and are kept for {keep_days} days (QA_LOG_DAYS)."
 
 
 def normalise(question: str) -> str:
@@ -284,7 +298,11 @@ class QuestionLog:
             return None
 
     def record(self, question: str, answer: Answer, latency: float, channel: str = "chat") -> int | None:
-        """Store one answered question; `latency` in seconds. Returns the row id (None if not stored)."""
+        """Store one answered question; `latency` in seconds. Returns the row id (None if not stored).
+
+        The question is stored redacted (qa.redact), cut to QUESTION_CHARS after redaction so
+        that no identifier is cut in two and kept in part.
+        """
         top_source = answer.passages[0].source if answer.passages else ""
         quote = answer.text[:ANSWER_CHARS] if answer.status == ANSWERED else ""
         cursor = self._write(
@@ -292,7 +310,7 @@ class QuestionLog:
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 _stamp(_now()),
-                question.strip()[:QUESTION_CHARS],
+                redact(question.strip())[:QUESTION_CHARS],
                 answer.status,
                 top_source,
                 quote,
@@ -350,7 +368,14 @@ class QuestionLog:
     def report(self, since_days: float | None = None) -> Report:
         """The three lists and the number of questions asked, over the last `since_days` days."""
         days = since_days or self.keep_days
-        return Report(days, self.count(days), self.unanswered(days), self.unhelpful(days), self.unsure(days))
+        return Report(
+            days,
+            self.count(days),
+            unanswered=self.unanswered(days),
+            unhelpful=self.unhelpful(days),
+            unsure=self.unsure(days),
+            keep_days=self.keep_days,
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -51,3 +51,18 @@ def browser() -> Iterator:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def allow_fetch(monkeypatch: pytest.MonkeyPatch, *entries: str) -> None:
+    """QA_FETCH_ALLOW set to `entries` for one test (index.fetch reads the setting at each fetch)."""
+    import dataclasses
+
+    import index.fetch
+
+    monkeypatch.setattr(index.fetch, "SETTINGS", dataclasses.replace(index.fetch.SETTINGS, fetch_allow=entries))
+
+
+@pytest.fixture
+def allow_local_fetch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA_FETCH_ALLOW=127.0.0.1 for this test, so fetches reach tests/webserver.py's local pages."""
+    allow_fetch(monkeypatch, "127.0.0.1")

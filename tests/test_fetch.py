@@ -39,7 +39,9 @@ def cli(capsys, *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def test_a_web_page_is_indexed_without_its_furniture_and_cited_by_its_address(tmp_path, capsys, fast_limits):
+def test_a_web_page_is_indexed_without_its_furniture_and_cited_by_its_address(
+    tmp_path, capsys, fast_limits, allow_local_fetch
+):
     pdf = make_pdf(tmp_path / "report.pdf").read_bytes()
     routes = {
         "/insight/huddles": Route(ARTICLE_PAGE.encode()),
@@ -86,7 +88,9 @@ def test_a_web_page_is_indexed_without_its_furniture_and_cited_by_its_address(tm
     assert any(p.source == f"{site.url}/files/report" and p.page for p in report.passages)
 
 
-def test_fetch_failures_are_one_line_each_and_leave_the_index_as_it_was(tmp_path, capsys, fast_limits):
+def test_fetch_failures_are_one_line_each_and_leave_the_index_as_it_was(
+    tmp_path, capsys, fast_limits, allow_local_fetch
+):
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "rotas.md").write_text(NOTE)
@@ -120,7 +124,7 @@ def test_fetch_failures_are_one_line_each_and_leave_the_index_as_it_was(tmp_path
         assert "/etc/passwd" not in " ".join(site.hits)
 
 
-def test_refresh_re_embeds_only_the_pages_that_changed(tmp_path, capsys):
+def test_refresh_re_embeds_only_the_pages_that_changed(tmp_path, capsys, allow_local_fetch):
     routes = {
         "/a": Route(ARTICLE_PAGE.encode()),
         "/b": Route(ARTICLE_PAGE.replace("seven minutes", "nine minutes").encode()),

@@ -121,7 +121,7 @@ def test_unusable_uploads_are_refused_each_with_its_reason_and_the_rest_is_index
     assert response.status_code == 413 and "1,000,000-byte limit per request" in response.json()["error"]
 
 
-def test_a_file_replaced_and_a_web_page_added_then_removed(library, index_copy, tmp_path):
+def test_a_file_replaced_and_a_web_page_added_then_removed(library, index_copy, tmp_path, allow_local_fetch):
     response = library.post("/api/v1/documents", files={"files": ("rotas.md", NOTE, "text/markdown")}, headers=ADMIN)
     assert wait(library, response.json()["job"])["state"] == DONE
     newer = NOTE.replace(b"four weeks", b"six weeks")

@@ -48,7 +48,7 @@ def site(built_index: Path, tmp_path: Path):
         yield url, index_path
 
 
-def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, tmp_path):
+def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, tmp_path, allow_local_fetch):
     url, index_path = site
     files = tmp_path / "to-upload"
     files.mkdir()

@@ -5,6 +5,7 @@ Started on 127.0.0.1 on a free port in a thread, stopped by the test that starte
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -30,16 +31,18 @@ class Site:
     url: str
     routes: dict[str, Route]
     hits: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)  # the Host header of each request
 
 
 @contextmanager
-def serve(routes: dict[str, Route]) -> Iterator[Site]:
-    """Serve `routes` (path -> Route; changeable while serving) until the block ends."""
+def serve(routes: dict[str, Route], tls: ssl.SSLContext | None = None) -> Iterator[Site]:
+    """Serve `routes` (path -> Route; changeable while serving) until the block ends; https with `tls`."""
     site = Site("", routes)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             site.hits.append(self.path)
+            site.hosts.append(self.headers.get("Host", ""))
             route = site.routes.get(self.path, Route(b"not here", 404, "text/plain"))
             time.sleep(route.delay)
             try:
@@ -59,9 +62,11 @@ def serve(routes: dict[str, Route]) -> Iterator[Site]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:  # the handshake happens on accept; a client refusing the certificate is just dropped
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    site.url = f"http://127.0.0.1:{server.server_address[1]}"
+    site.url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     try:
         yield site
     finally:

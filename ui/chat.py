@@ -14,6 +14,7 @@ from typing import Protocol
 
 from qa import QAError
 from qa.questionlog import QuestionLog
+from qa.redact import redact
 from qa.types import Answer, Passage
 from ui import render
 
@@ -118,7 +119,7 @@ class ChatService:
             return Turn(render.notice_html(_one_line(exc) or EMPTY_QUESTION, "error"), False)
         except Exception:
             # The traceback goes to the log for the operator, never to the page.
-            log.exception("unexpected error answering %r", question[:200])
+            log.exception("unexpected error answering %r", redact(question)[:200])  # the log keeps it too
             return Turn(render.notice_html(UNEXPECTED_ERROR, "error"), answered=False)
         return Turn(html, answered=True, suggestions=() if answer.found else self.examples, log_id=log_id)
 

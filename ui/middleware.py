@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
+from qa.redact import redact
 from ui.metrics import Metrics
 
 access_log = logging.getLogger("ui.access")
@@ -25,8 +26,8 @@ class AccessLog:
     """Log one JSON line per HTTP request: time, method, route, status code, latency in ms.
 
     The question text is added (from `scope["state"]["question"]`, where the API puts it) only
-    when `log_questions` is on: questions can hold personal data. Error codes are counted in
-    `metrics` as well.
+    when `log_questions` is on, redacted as the question log's are (qa.redact): questions can
+    hold personal data. Error codes are counted in `metrics` as well.
     """
 
     def __init__(self, app: Any, metrics: Metrics, log_questions: bool = False) -> None:
@@ -64,7 +65,7 @@ class AccessLog:
             }
             question = scope.get("state", {}).get("question")
             if self.log_questions and question is not None:
-                record["question"] = question
+                record["question"] = redact(question)
             if status >= 400:
                 self.metrics.errors.labels(str(status)).inc()
             access_log.info(json.dumps(record, ensure_ascii=False))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from qa.questionlog import QuestionGroup, Report
+from qa.questionlog import QuestionGroup, Report, storage_note
 from ui.render import text
 
 _STATUS_WORDS = {"related": "Related", "not_covered": "Not covered", "answered": "Answered", "unsure": "Not sure"}
@@ -42,6 +42,7 @@ def report_html(report: Report) -> str:
     days = f"{report.since_days:g}"
     return (
         f'<div class="qa-question-report"><p>{report.questions:,} questions asked in the last {days} days.</p>'
+        f'<p class="qa-stored">{text(storage_note(report.keep_days))}</p>'
         f"{_table('Questions the content does not answer', report.unanswered, False, 'qa-unanswered')}"
         f"{_table('Answers marked unhelpful', report.unhelpful, True, 'qa-unhelpful')}"
         f"{_table('Questions the service was unsure of (a reader had to judge)', report.unsure, False, 'qa-unsure')}"
