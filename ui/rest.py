@@ -150,9 +150,10 @@ def make_router(index: Any, authorize: Callable[..., None], question_log: Questi
     def ask(body: AskRequest, request: Request) -> Response:
         """The answering sentence, quoted, and the passages it comes from, best first.
 
-        `status` is "answered" (then `found` is true), "related" (on topic, but the content does
-        not answer it) or "not_covered"; `query` is what was searched (a follow-up is searched
-        with `history`).
+        `status` is "answered" (then `found` is true and `answer` quotes it), "unsure" (the closest
+        passages may answer: the likeliest sentence is each one's highlight, and no quote may be
+        presented as the answer), "related" (on topic, but the content does not answer it) or
+        "not_covered"; `query` is what was searched (a follow-up is searched with `history`).
         """
         request.state.question = body.question
         began = time.perf_counter()
