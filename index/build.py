@@ -339,9 +339,12 @@ def _make(
             report.read += 1
             parts.append(result)
     if (plan.files and len(parts) == carried) or not parts:
+        # Each file's reason, by the name it would be cited by: the one place the person who
+        # added them sees why (a server's log is not theirs to read).
+        reasons = [f"{f.name}: {report.skipped[str(f.path)]}" for f in plan.files if str(f.path) in report.skipped]
         raise BuildError(
             f"no usable document in {plan.describe}"
-            + (f" ({len(report.skipped)} skipped)" if report.skipped else "")
+            + (f" ({'; '.join(reasons)})" if reasons else "")
             + "; the existing index is unchanged"
         )
     parts.sort(key=lambda p: p.document.source)

@@ -18,11 +18,16 @@ Errors are `{"error": "..."}`. Changes run one at a time (`ui.jobs`) through the
 package's `add`/`remove`/`fetch`, which publish a new index atomically: the chat answers from
 the current index until then. Uploaded files are checked (`ui.uploads`) before they are
 written, staged, and kept in the upload folder once indexed, so a later rebuild still has them.
+A document is cited by its file's name as uploaded; the kept file has a safe name
+(`ui.uploads.stored_name`). Each job says what became of each file (added, replaced, unchanged,
+refused and why) and sums up in a content owner's words ("2 files read, 12 passages added").
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
+import os
 import shutil
 import tempfile
 import time
@@ -43,9 +48,11 @@ from qa.config import SETTINGS
 from qa.errors import BuildError, IndexBusyError
 from qa.questionlog import QuestionLog
 from qa.sources import SourceFile
-from ui.jobs import Job, JobQueue, Outcome, Report
+from ui.jobs import ADDED, REFUSED, REPLACED, UNCHANGED, FileResult, Job, JobQueue, Outcome, Report, alive
 from ui.report import report_html
-from ui.uploads import Limits, Refused, check, clean_name
+from ui.uploads import Limits, Refused, check, stored_name
+
+log = logging.getLogger(__name__)
 
 PAGE = Path(__file__).with_name("library.html")
 # Where files are uploaded: the server's general body limit leaves it to the Library's own limits.
@@ -54,7 +61,6 @@ _MAX_URLS = 50
 _MAX_FILES = 50
 _INCOMING = ".incoming"  # staging folder inside the upload folder (hidden: never indexed by a build of it)
 _JOBS = ".jobs"
-_STALE_STAGING_SECONDS = 24 * 3600
 # Another process (a CLI build, another server worker) may hold the index's build lock: wait for it.
 _BUSY_WAIT_SECONDS = 30 * 60
 
@@ -125,12 +131,20 @@ class _Library:
     question_log: QuestionLog | None = None
 
     def clear_stale_staging(self) -> None:
-        """Remove staging folders left by a server that stopped mid-job (old enough to be no one's)."""
+        """Remove staging folders left by a server that stopped mid-job.
+
+        A staging folder is named after the process staging it ("<pid>-..."): one whose process
+        is gone (or is this one, just started, so not its job) is no one's. Those of other live
+        server workers sharing the folder are theirs, mid-job, and stay.
+        """
         incoming = self.upload_dir / _INCOMING
-        if incoming.is_dir():
-            for folder in incoming.iterdir():
-                if time.time() - folder.stat().st_mtime > _STALE_STAGING_SECONDS:
-                    shutil.rmtree(folder, ignore_errors=True)
+        if not incoming.is_dir():
+            return
+        for folder in incoming.iterdir():
+            owner = folder.name.split("-", 1)[0]
+            if not owner.isdigit() or int(owner) == os.getpid() or not alive(int(owner)):
+                log.info("removing the staging folder %s of a job that did not finish", folder)
+                shutil.rmtree(folder, ignore_errors=True)
 
     # --- access -------------------------------------------------------------------------------
 
@@ -214,7 +228,7 @@ class _Library:
             kept = self._kept(source)
             if kept is not None:
                 kept.unlink(missing_ok=True)  # else a rebuild of the upload folder would bring it back
-            return Outcome(f"removed {source}; {_summary(result)}")
+            return Outcome(f"{source} removed; {_library_now(result)}")
 
         return self._accepted(self.jobs.submit(f"Remove {source}", work))
 
@@ -229,9 +243,9 @@ class _Library:
             result = _when_free(report, lambda: refresh(self.index_path, progress=False, on_progress=report))
             warnings = [f"{url}: {reason}; kept as indexed" for url, reason in result.failed.items()]
             if result.build is None:
-                return Outcome(f"checked {result.checked} web documents: none changed", warnings)
-            changed = f"{len(result.changed)} of {result.checked} web documents changed"
-            return Outcome(f"{changed}; {_summary(result.build)}", warnings)
+                return Outcome(f"{_count(result.checked, 'web page')} checked: none changed", warnings)
+            changed = f"{len(result.changed)} of {_count(result.checked, 'web page')} changed"
+            return Outcome(f"{changed}; {_summary(result.build, 'web page')}", warnings)
 
         return self._accepted(self.jobs.submit("Fetch the web documents again", work))
 
@@ -255,11 +269,13 @@ class _Library:
         def work(report: Report) -> Outcome:
             with tempfile.TemporaryDirectory(prefix="qa-fetch-") as folder:
                 files, failed = fetch_all(urls, Path(folder), report)
-                warnings = [f"{url}: {reason}" for url, reason in failed.items()]
                 if not files:
-                    raise FetchError("; ".join(warnings) + "; the index is unchanged")
+                    reasons = "; ".join(f"{url}: {reason}" for url, reason in failed.items())
+                    raise FetchError(f"{reasons}; the index is unchanged")
+                before = self._digests()
                 result = _when_free(report, lambda: add(files, self.index_path, progress=False, on_progress=report))
-            return Outcome(_summary(result), warnings + _skipped(result, files))
+            refused = [FileResult(url, REFUSED, reason) for url, reason in failed.items()]
+            return Outcome(_summary(result, "web page"), files=refused + self._results(files, before, result))
 
         return self._accepted(self.jobs.submit(f"Add {', '.join(urls)}", work))
 
@@ -278,15 +294,16 @@ class _Library:
             accepted, refused = await self._check(uploads, replace)
         finally:
             await form.close()
+        refused_json = [{"name": r.name, "reason": r.reason} for r in refused]
         if not accepted:
-            reasons = "; ".join(f"{r['name']}: {r['reason']}" for r in refused)
-            return error(400, f"no file can be used ({reasons}); the index is unchanged", refused=refused)
+            reasons = "; ".join(f"{r.name}: {r.reason}" for r in refused)
+            return error(400, f"no file can be used ({reasons}); the index is unchanged", refused=refused_json)
         staging = self._stage(accepted)
         files = [SourceFile(staging / stored, cited) for cited, stored, _ in accepted]
-        warnings = [f"{r['name']}: {r['reason']}" for r in refused]
 
         def work(report: Report) -> Outcome:
             try:
+                before = self._digests()
                 result = _when_free(report, lambda: add(files, self.index_path, progress=False, on_progress=report))
                 for file in files:
                     if str(file.path) not in result.skipped:
@@ -294,32 +311,39 @@ class _Library:
                         file.path.replace(self.upload_dir / file.path.name)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            return Outcome(_summary(result), _skipped(result, files))
+            return Outcome(_summary(result, "file"), files=self._results(files, before, result))
 
         names = ", ".join(cited for cited, _, _ in accepted)
         verb = "Replace" if replace else "Add"
-        return self._accepted(self.jobs.submit(f"{verb} {names}", work, warnings), refused=refused)
+        return self._accepted(self.jobs.submit(f"{verb} {names}", work, refused), refused=refused_json)
 
     async def _check(
         self, uploads: list[UploadFile], replace: str
-    ) -> tuple[list[tuple[str, str, bytes]], list[dict[str, str]]]:
-        """(cited name, stored name, bytes) of each usable upload, and {name, reason} of the others."""
+    ) -> tuple[list[tuple[str, str, bytes]], list[FileResult]]:
+        """(cited name, stored name, bytes) of each usable upload, and the others refused with the reason."""
         accepted: list[tuple[str, str, bytes]] = []
-        refused: list[dict[str, str]] = []
+        refused: list[FileResult] = []
+        sources = self._sources()
         for upload in uploads:
             raw = upload.filename or ""
             data = await upload.read(self.limits.file_bytes + 1)
             try:
                 if replace:
                     # The replacement takes the document's name; its content must suit that name.
-                    stored = check(Path(replace).name, data, self.limits, upload.size)
+                    check(Path(replace).name, data, self.limits, upload.size)
                     cited = replace
                 else:
-                    stored = cited = check(raw, data, self.limits, upload.size)
+                    cited = check(raw, data, self.limits, upload.size)
+                stored = stored_name(Path(cited).name)
                 if any(stored == s for _, s, _ in accepted):
                     raise Refused("another file in this upload has the same name")
+                # Two names that differ only in unsafe characters share a stored name: one would
+                # overwrite the other's kept file.
+                clash = next((s for s in sources if s != cited and stored_name(Path(s).name) == stored), None)
+                if clash:
+                    raise Refused(f"too like the name of {clash!r} already in the library; rename the file")
             except Refused as exc:
-                refused.append({"name": raw, "reason": str(exc)})
+                refused.append(FileResult(raw, REFUSED, str(exc)))
                 continue
             accepted.append((cited, stored, data))
         return accepted, refused
@@ -328,26 +352,47 @@ class _Library:
         """Write the accepted uploads into a fresh staging folder inside the upload folder."""
         incoming = self.upload_dir / _INCOMING
         incoming.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=incoming)).resolve()
+        # Named after this process, so a restarted server knows the folder is no live job's.
+        staging = Path(tempfile.mkdtemp(dir=incoming, prefix=f"{os.getpid()}-")).resolve()
         for _, stored, data in accepted:
             target = (staging / stored).resolve()
-            if target.parent != staging:  # clean_name forbids it; a second guard costs nothing
+            if target.parent != staging:  # cited_name forbids it; a second guard costs nothing
                 raise BuildError(f"refusing to write {stored!r} outside the upload folder")
             target.write_bytes(data)
         return staging
 
     def _sources(self) -> set[str]:
         """The cited names of the documents in the index now."""
-        return {d["source"] for d in (store.read_manifest(self.index_path) or {"documents": []})["documents"]}
+        return set(self._digests())
+
+    def _digests(self) -> dict[str, str]:
+        """{cited name: content hash} of the documents in the index now."""
+        manifest = store.read_manifest(self.index_path) or {"documents": []}
+        return {d["source"]: d.get("sha256", "") for d in manifest["documents"]}
+
+    def _results(self, files: list[SourceFile], before: dict[str, str], result: BuildReport) -> list[FileResult]:
+        """What became of each file of an add, from the index's documents before and after it."""
+        manifest = store.read_manifest(self.index_path) or {"documents": []}
+        after = {d["source"]: d for d in manifest["documents"]}
+        results = []
+        for file in files:
+            reason = result.skipped.get(str(file.path))
+            document = after.get(file.name, {})
+            if reason is not None or not document:
+                results.append(FileResult(file.name, REFUSED, reason or "not in the index after the change"))
+                continue
+            if before.get(file.name) == document.get("sha256"):
+                outcome = UNCHANGED
+            else:
+                outcome = REPLACED if file.name in before else ADDED
+            results.append(FileResult(file.name, outcome, passages=document.get("passages", 0)))
+        return results
 
     def _kept(self, source: str) -> Path | None:
         """The kept upload of the document `source`, if it came from the upload folder."""
-        try:
-            name = clean_name(Path(source).name)
-        except Refused:
-            return None
-        path = self.upload_dir / name
-        return path if path.is_file() else None
+        name = Path(source).name
+        path = self.upload_dir / stored_name(name) if name else None
+        return path if path is not None and path.is_file() else None
 
     def _document(self, entry: dict[str, Any]) -> dict[str, Any]:
         metadata = entry.get("metadata", {})
@@ -381,17 +426,19 @@ def _when_free(report: Report, change: Callable[[], BuildReport]) -> BuildReport
             time.sleep(1)
 
 
-def _summary(report: BuildReport) -> str:
-    return (
-        f"{report.documents} documents, {report.passages} passages "
-        f"({report.read} read, {report.embedded} passages embedded, {report.reused} reused) in {report.seconds:.1f}s"
-    )
+def _count(n: int, noun: str) -> str:
+    """ "1 file", "2 files": counts as people write them."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def _skipped(report: BuildReport, files: list[SourceFile]) -> list[str]:
-    """The files a build skipped, by the names people gave them (not their staging paths)."""
-    names = {str(f.path): f.name for f in files}
-    return [f"{names.get(path, Path(path).name)}: {reason}" for path, reason in report.skipped.items()]
+def _summary(report: BuildReport, noun: str) -> str:
+    """What a change did, in a content owner's words: "2 files read, 12 passages added; ..."."""
+    # The passages embedded are exactly those of the documents read: the ones added by the change.
+    return f"{_count(report.read, noun)} read, {_count(report.embedded, 'passage')} added; {_library_now(report)}"
+
+
+def _library_now(report: BuildReport) -> str:
+    return f"the library now has {_count(report.documents, 'document')}, {_count(report.passages, 'passage')}"
 
 
 def _web_documents(index_path: Path) -> list[str]:
