@@ -11,6 +11,7 @@ once a day by a running server.
     log = open_log()                           # None when QA_LOG=0
     row = log.record(question, answer, 0.012)  # the row id, or None if the write failed
     log.feedback(row, helpful=False)           # thumbs down
+    log.report(judge=lambda q: index.ask(q).status)  # unanswered ones re-asked of the index now
 
 Logging never breaks answering: a failed write is logged as a warning and the question is
 answered as usual.
@@ -25,15 +26,15 @@ import sqlite3
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
 
 from qa.config import SETTINGS, Settings
 from qa.lexical import tokenize
-from qa.types import ANSWERED, NOT_COVERED, RELATED, Answer
+from qa.types import ANSWERED, Answer
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ CREATE TABLE IF NOT EXISTS questions (
     id          INTEGER PRIMARY KEY,
     asked_at    TEXT NOT NULL,             -- ISO-8601 UTC, sorts as text
     question    TEXT NOT NULL,
-    status      TEXT NOT NULL,             -- answered | related | not_covered
+    status      TEXT NOT NULL,             -- answered | unsure | related | not_covered
     top_source  TEXT NOT NULL DEFAULT '',
     answer      TEXT NOT NULL DEFAULT '',  -- the quoted answer ('' when not answered)
     latency_ms  REAL NOT NULL,
@@ -79,7 +80,8 @@ class QuestionGroup:
 
     `question` is the wording asked most often; `count` counts every asking of every wording;
     `variants` are the other wordings, most asked first. `status`, `top_source` and `answer`
-    are those of the latest asking.
+    are those of the latest asking. `status_now` is the status the question gets from the index
+    when the report was built ("" if it was not asked again).
     """
 
     question: str
@@ -89,6 +91,17 @@ class QuestionGroup:
     top_source: str = ""
     answer: str = ""
     variants: tuple[str, ...] = ()
+    status_now: str = ""
+
+    @property
+    def answered_since(self) -> bool:
+        """Listed as not answered when asked, but answered by the content now."""
+        return self.status != ANSWERED and self.status_now == ANSWERED
+
+    @property
+    def outcome(self) -> str:
+        """The outcome in words: the status when asked ("not covered"), or "answered since"."""
+        return "answered since" if self.answered_since else self.status.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -219,6 +232,23 @@ def group_questions(rows: Iterable[tuple[str, str, str, str, str]]) -> list[Ques
     return groups
 
 
+Judge = Callable[[str], str]  # question -> its status from the index now
+
+
+def rejudge(groups: list[QuestionGroup], judge: Judge | None) -> list[QuestionGroup]:
+    """`groups` with each one's `status_now` from `judge`; those still unanswered first, each part
+    in its order (most asked first). Unchanged without a judge.
+
+    >>> groups = [QuestionGroup("Who?", 3, "", "related"), QuestionGroup("Why?", 1, "", "unsure")]
+    >>> [(g.question, g.answered_since) for g in rejudge(groups, lambda q: "answered" if q == "Who?" else "related")]
+    [('Why?', False), ('Who?', True)]
+    """
+    if judge is None:
+        return groups
+    judged = [replace(g, status_now=judge(g.question)) for g in groups]
+    return sorted(judged, key=lambda g: g.answered_since)
+
+
 class QuestionLog:
     """The log at `path`; opening it creates it if needed and removes rows older than `keep_days`.
 
@@ -331,19 +361,23 @@ class QuestionLog:
             )
 
     def unanswered(self, since_days: float | None = None) -> list[QuestionGroup]:
-        """Questions the content does not answer (related or not covered), grouped, most asked first."""
+        """Questions the content did not answer when asked (any status but answered), grouped, most asked first."""
         since = _now() - timedelta(days=since_days or self.keep_days)
-        return group_questions(self._rows(f"status IN ('{RELATED}', '{NOT_COVERED}')", since))
+        return group_questions(self._rows(f"status != '{ANSWERED}'", since))
 
     def unhelpful(self, since_days: float | None = None) -> list[QuestionGroup]:
         """Questions whose answer a reader marked unhelpful (thumbs down), grouped, most marked first."""
         since = _now() - timedelta(days=since_days or self.keep_days)
         return group_questions(self._rows("helpful = 0", since))
 
-    def report(self, since_days: float | None = None) -> Report:
-        """Both lists and the number of questions asked, over the last `since_days` days."""
+    def report(self, since_days: float | None = None, judge: Judge | None = None) -> Report:
+        """Both lists and the number of questions asked, over the last `since_days` days.
+
+        With a `judge` (question -> the status the index gives it now), each unanswered question
+        is asked again, so one the content answers since it was asked shows as answered since.
+        """
         days = since_days or self.keep_days
-        return Report(days, self.count(days), self.unanswered(days), self.unhelpful(days))
+        return Report(days, self.count(days), rejudge(self.unanswered(days), judge), self.unhelpful(days))
 
     def close(self) -> None:
         with self._lock:

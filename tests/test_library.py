@@ -17,6 +17,8 @@ from fastapi import FastAPI
 
 import qa
 from qa import store
+from qa.questionlog import QuestionLog
+from qa.types import ANSWERED, NOT_COVERED
 from tests.libraryserver import TOKEN, make_docx_bomb, serve_app
 from tests.test_formats import make_pdf
 from tests.webserver import ARTICLE_PAGE, Route, serve
@@ -341,3 +343,30 @@ def test_a_killed_jobs_staging_files_are_removed_at_start_up_and_a_live_ones_kep
         (folder / "report.txt").write_text("Staged.")
     mount_library(FastAPI(), index_copy, admin_token=TOKEN, upload_dir=tmp_path / "uploads", limits=LIMITS)
     assert [p for p in incoming.iterdir()] == [folders["another live worker's"]]
+
+
+def test_the_report_shows_a_question_answered_since_content_was_added(index_copy, tmp_path):
+    log = QuestionLog(tmp_path / "questions.db")
+    reader = qa.Index.load(index_copy)
+    for question in ("When does the café on the ward open?", "Who won the 2018 FIFA World Cup?"):
+        log.record(question, reader.ask(question), 0.01)  # as the chat records them: not answered
+    app = FastAPI()
+    mount_library(app, index_copy, admin_token=TOKEN, upload_dir=tmp_path / "uploads", limits=LIMITS, question_log=log)
+    with serve_app(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        before = client.get("/api/v1/report", headers=ADMIN).json()
+        assert [g["status_now"] for g in before["unanswered"]] == [NOT_COVERED, NOT_COVERED], before
+        assert "Answered since" not in before["html"]
+        upload = {"files": (CAFE, CAFE_TEXT, "text/plain")}
+        assert (
+            wait(client, client.post("/api/v1/documents", files=upload, headers=ADMIN).json()["job"])["state"] == DONE
+        )
+        after = client.get("/api/v1/report", headers=ADMIN).json()
+    # Still listed (it was not answered when asked), now as answered, after those still unanswered.
+    assert [(g["question"], g["status"], g["status_now"]) for g in after["unanswered"]] == [
+        ("Who won the 2018 FIFA World Cup?", NOT_COVERED, NOT_COVERED),
+        ("When does the café on the ward open?", NOT_COVERED, ANSWERED),
+    ]
+    rows = after["html"].split("<tr>")
+    assert "Answered since" in next(r for r in rows if "café" in r) and "Not covered" in next(
+        r for r in rows if "FIFA" in r
+    )

@@ -38,14 +38,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from index.build import BuildReport, add, remove
 from index.fetch import FetchError, fetch_all, is_url
 from index.refresh import refresh
-from qa import store
+from qa import Index, get_index, store
 from qa.config import SETTINGS
-from qa.errors import BuildError, IndexBusyError
+from qa.errors import BuildError, IndexBusyError, QAError
 from qa.questionlog import QuestionLog
 from qa.sources import SourceFile
 from ui.jobs import ADDED, REFUSED, REPLACED, UNCHANGED, FileResult, Job, JobQueue, Outcome, Report, alive
@@ -74,11 +75,14 @@ def mount_library(
     limits: Limits | None = None,
     jobs: JobQueue | None = None,
     question_log: QuestionLog | None = None,
+    index: Index | None = None,
 ) -> None:
     """Add the Library's page and admin API to `app`, changing the index at `index_path`.
 
     With a `question_log`, the page also shows what readers asked that the content does not
-    answer, and the answers they marked unhelpful (`GET /api/v1/report`).
+    answer, and the answers they marked unhelpful (`GET /api/v1/report`); each unanswered
+    question is asked again of `index` (the one serving `index_path`; default: loaded from it),
+    so one the content answers since shows as answered since.
 
     Defaults come from qa/config.py: QA_ADMIN_TOKEN, QA_UPLOAD_DIR, QA_MAX_FILE_BYTES,
     QA_UPLOAD_MAX_REQUEST_BYTES, QA_DOCX_MAX_UNZIPPED_BYTES.
@@ -93,6 +97,7 @@ def mount_library(
         # Job states are kept beside the uploads, so every worker process can report on any job.
         jobs=jobs or JobQueue(folder=upload_dir / _JOBS),
         question_log=question_log,
+        index=index,
     )
     library.clear_stale_staging()
     before = list(app.router.routes)
@@ -129,6 +134,7 @@ class _Library:
     limits: Limits
     jobs: JobQueue
     question_log: QuestionLog | None = None
+    index: Index | None = None
 
     def clear_stale_staging(self) -> None:
         """Remove staging folders left by a server that stopped mid-job.
@@ -190,7 +196,15 @@ class _Library:
             return error(404, "questions are not logged on this server (QA_LOG=0)")
         if since is not None and not 0 < since <= 36500:
             return error(422, "since must be a number of days between 0 and 36500")
-        found = self.question_log.report(since)
+        try:
+            index = self.index or get_index(self.index_path)
+        except QAError as exc:  # the report is still worth having, as the questions were judged then
+            log.warning("the report's unanswered questions are not asked again: %s", exc)
+            judge = None
+        else:
+            judge = lambda question: index.ask(question).status  # noqa: E731
+        # Asking each question again takes a moment: off the event loop, so the server keeps serving.
+        found = await run_in_threadpool(self.question_log.report, since, judge)
         return JSONResponse({**asdict(found), "html": report_html(found)})
 
     async def job(self, request: Request, job: str) -> Response:

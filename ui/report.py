@@ -1,5 +1,6 @@
 """The question-log report as HTML, for the Library page: what readers asked that the content
-does not answer, and the answers they marked unhelpful. All text is escaped."""
+does not answer (those answered since they were asked marked so), and the answers they marked
+unhelpful. All text is escaped."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ from collections.abc import Sequence
 
 from qa.questionlog import QuestionGroup, Report
 from ui.render import text
-
-_STATUS_WORDS = {"related": "Related", "not_covered": "Not covered", "answered": "Answered"}
 
 
 def _rows(groups: Sequence[QuestionGroup], with_answer: bool) -> str:
@@ -20,7 +19,7 @@ def _rows(groups: Sequence[QuestionGroup], with_answer: bool) -> str:
         )
         rows.append(
             f'<tr><td class="qa-num-cell">{g.count:,}</td><td>{text(g.question)}{also}{answer}</td>'
-            f"<td>{text(_STATUS_WORDS.get(g.status, g.status))}</td><td>{text(g.top_source) or '—'}</td>"
+            f"<td>{text(g.outcome.capitalize())}</td><td>{text(g.top_source) or '—'}</td>"
             f"<td>{text(g.last_asked[:16].replace('T', ' '))}</td></tr>"
         )
     return "".join(rows)
