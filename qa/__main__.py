@@ -21,11 +21,14 @@ from qa.errors import QAError
 from qa.questionlog import Judge, QuestionGroup, Report, open_log
 from qa.types import RELATED, Answer
 
-_PASSAGE_FIELDS = ("text", "score", "source", "title", "start", "end", "highlight")
+# As the REST API (ui.api) has them: `section` names the part of the page a passage is from
+# ("Related content" for a teaser of another page; "" for the body), `related` says if it is one.
+_PASSAGE_FIELDS = ("text", "score", "source", "title", "start", "end", "highlight", "section", "related")
 
 
 def to_json(answer: Answer) -> dict:
-    """The JSON shape DESIGN.md promises: status, found, answer, passages[text, score, source, ...]."""
+    """The JSON shape DESIGN.md promises: status, found, answer, passages[text, score, source, ...,
+    section, related]."""
     return {
         "status": answer.status,
         "found": answer.found,
