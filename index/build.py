@@ -500,6 +500,7 @@ def _save(directory: Path, parts: list[_Part], inputs: dict[str, str], sources: 
                 "title": part.document.title,
                 "sha256": part.digest,
                 "passages": len(part.passages),
+                "pages": len(part.document.pages),  # 0 for a document without pages (all but PDFs)
                 "indexed_at": part.indexed_at,
                 "metadata": part.document.metadata,
             }

@@ -20,7 +20,7 @@ from qa import store
 from qa.questionlog import QuestionLog
 from qa.types import ANSWERED, NOT_COVERED
 from tests.libraryserver import TOKEN, make_docx_bomb, serve_app
-from tests.test_formats import make_pdf
+from tests.test_formats import PDF_PAGES, make_pdf
 from tests.webserver import ARTICLE_PAGE, Route, serve
 from ui.jobs import DONE, FAILED, QUEUED, RUNNING, JobQueue, Outcome
 from ui.library import mount_library
@@ -113,7 +113,7 @@ def test_unusable_uploads_are_refused_each_with_its_reason_and_the_rest_is_index
     refused = [f for f in job["files"] if f["outcome"] == "refused"]
     assert len(refused) == 4 and {f["name"]: f["reason"] for f in refused} == reasons
     assert [f for f in job["files"] if f["outcome"] != "refused"] == [
-        {"name": "rotas.md", "outcome": "added", "reason": "", "passages": 1}
+        {"name": "rotas.md", "outcome": "added", "reason": "", "passages": 1, "pages": 0}
     ]
     assert "rotas.md" in sources(library)
     # Kept for later rebuilds, and nothing was written anywhere else.
@@ -155,9 +155,13 @@ def test_a_file_replaced_and_a_web_page_added_then_removed(library, index_copy, 
             "outcome": "refused",
             "reason": "the server answered HTTP 404 Not Found",
             "passages": 0,
+            "pages": 0,
         }
         assert job["files"][0] == gone and [f["outcome"] for f in job["files"][1:]] == ["added", "added"]
-        assert job["summary"].startswith("2 web pages read, ") and "the library now has 4 documents" in job["summary"]
+        pages = {f["name"]: f["pages"] for f in job["files"]}
+        assert pages[f"{site.url}/huddles"] == 0 and pages[f"{site.url}/report"] == len(PDF_PAGES)
+        assert job["summary"].startswith(f"2 web pages read ({len(PDF_PAGES)} pages), "), job["summary"]
+        assert "the library now has 4 documents" in job["summary"]
         routes["/report"] = Route(status=503)
         response = library.post("/api/v1/refresh", headers=ADMIN)
         refreshed = wait(library, response.json()["job"])
@@ -280,7 +284,7 @@ def test_files_keep_their_names_as_uploaded_and_each_says_what_became_of_it(libr
     )
     job = wait(library, response.json()["job"])
     assert job["description"] == f"Replace {CAFE}" and job["files"] == [
-        {"name": CAFE, "outcome": "replaced", "reason": "", "passages": 1}
+        {"name": CAFE, "outcome": "replaced", "reason": "", "passages": 1, "pages": 0}
     ]
     files = [("files", ("rotas.md", NOTE, "text/markdown")), ("files", ("Café d_Été report.txt", b"Other text."))]
     job = wait(library, library.post("/api/v1/documents", files=files, headers=ADMIN).json()["job"])

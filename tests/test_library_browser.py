@@ -106,8 +106,9 @@ def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, 
         # What became of each file, in words, and when the change ran.
         lines = box.locator("ul.files li").all_inner_texts()
         assert sorted(line.split(":")[0] for line in lines) == sorted([*NEW, LONG])
-        assert all(re.fullmatch(r"[^:]+: added, \d+ passages?", line) for line in lines), lines
-        assert re.search(r"files read, \d+ passages added", box.locator(".summary").inner_text())
+        assert all(re.fullmatch(r"[^:]+: added(, \d+ pages?)?, \d+ passages?", line) for line in lines), lines
+        assert re.match(r"huddles-report.pdf: added, [1-9]\d* pages?, ", next(ln for ln in lines if ".pdf" in ln))
+        assert re.search(r"4 files read \([1-9]\d* pages?\), \d+ passages added", box.locator(".summary").inner_text())
         assert " – " in box.locator(".times").inner_text()
         for name, title in NEW.items():
             row = page.locator(f'#documents tr[data-source="{name}"]')

@@ -49,12 +49,14 @@ ADDED, REPLACED, UNCHANGED, REFUSED = "added", "replaced", "unchanged", "refused
 
 @dataclass(frozen=True)
 class FileResult:
-    """One file of a job: its name as cited, what became of it, why (when refused), its passages now."""
+    """One file of a job: its name as cited, what became of it, why (when refused), its passages
+    now, and its pages (a PDF's; 0 for a document without pages)."""
 
     name: str
     outcome: str
     reason: str = ""
     passages: int = 0
+    pages: int = 0
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -288,8 +288,9 @@ class _Library:
                     raise FetchError(f"{reasons}; the index is unchanged")
                 before = self._digests()
                 result = _when_free(report, lambda: add(files, self.index_path, progress=False, on_progress=report))
-            refused = [FileResult(url, REFUSED, reason) for url, reason in failed.items()]
-            return Outcome(_summary(result, "web page"), files=refused + self._results(files, before, result))
+            results = [FileResult(url, REFUSED, reason) for url, reason in failed.items()]
+            results += self._results(files, before, result)
+            return Outcome(_summary(result, "web page", results), files=results)
 
         return self._accepted(self.jobs.submit(f"Add {', '.join(urls)}", work))
 
@@ -325,7 +326,8 @@ class _Library:
                         file.path.replace(self.upload_dir / file.path.name)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            return Outcome(_summary(result, "file"), files=self._results(files, before, result))
+            results = self._results(files, before, result)
+            return Outcome(_summary(result, "file", results), files=results)
 
         names = ", ".join(cited for cited, _, _ in accepted)
         verb = "Replace" if replace else "Add"
@@ -399,7 +401,9 @@ class _Library:
                 outcome = UNCHANGED
             else:
                 outcome = REPLACED if file.name in before else ADDED
-            results.append(FileResult(file.name, outcome, passages=document.get("passages", 0)))
+            results.append(
+                FileResult(file.name, outcome, passages=document.get("passages", 0), pages=document.get("pages", 0))
+            )
         return results
 
     def _kept(self, source: str) -> Path | None:
@@ -445,10 +449,12 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def _summary(report: BuildReport, noun: str) -> str:
-    """What a change did, in a content owner's words: "2 files read, 12 passages added; ..."."""
+def _summary(report: BuildReport, noun: str, files: Sequence[FileResult] = ()) -> str:
+    """What a change did, in a content owner's words: "2 files read (4 pages), 12 passages added; ..."."""
+    pages = sum(f.pages for f in files if f.outcome in (ADDED, REPLACED))
+    read = f"{_count(report.read, noun)} read" + (f" ({_count(pages, 'page')})" if pages else "")
     # The passages embedded are exactly those of the documents read: the ones added by the change.
-    return f"{_count(report.read, noun)} read, {_count(report.embedded, 'passage')} added; {_library_now(report)}"
+    return f"{read}, {_count(report.embedded, 'passage')} added; {_library_now(report)}"
 
 
 def _library_now(report: BuildReport) -> str:
