@@ -32,7 +32,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ from index.refresh import refresh
 from qa import Index, get_index, store
 from qa.config import SETTINGS
 from qa.errors import BuildError, IndexBusyError, QAError
-from qa.questionlog import QuestionLog
+from qa.questionlog import Judge, QuestionLog
 from qa.sources import SourceFile
 from ui.jobs import ADDED, REFUSED, REPLACED, UNCHANGED, FileResult, Job, JobQueue, Outcome, Report, alive
 from ui.report import report_html
@@ -135,6 +135,33 @@ class _Library:
     jobs: JobQueue
     question_log: QuestionLog | None = None
     index: Index | None = None
+    # The build the statuses were judged on, and {question: status} (see `_judge`).
+    _judged: tuple[str, dict[str, str]] = field(default_factory=lambda: ("", {}), repr=False)
+
+    def _judge(self) -> Judge | None:
+        """Asks a question of the index now, for its status; each question once per build of it.
+
+        The page loads the report after every change, and asking takes ~0.1 s a question: the
+        statuses are kept until the next build. None if the index cannot be loaded (the report is
+        still worth having, as the questions were judged when asked).
+        """
+        try:
+            index = self.index or get_index(self.index_path)
+            # Each build is published as a new folder: it names the build (build times are to the second).
+            built = str(store.resolve(index.path))
+        except (QAError, OSError) as exc:
+            log.warning("the report's unanswered questions are not asked again: %s", exc)
+            return None
+        if self._judged[0] != built:
+            self._judged = (built, {})
+        statuses = self._judged[1]
+
+        def judge(question: str) -> str:
+            if question not in statuses:
+                statuses[question] = index.ask(question).status
+            return statuses[question]
+
+        return judge
 
     def clear_stale_staging(self) -> None:
         """Remove staging folders left by a server that stopped mid-job.
@@ -196,15 +223,8 @@ class _Library:
             return error(404, "questions are not logged on this server (QA_LOG=0)")
         if since is not None and not 0 < since <= 36500:
             return error(422, "since must be a number of days between 0 and 36500")
-        try:
-            index = self.index or get_index(self.index_path)
-        except QAError as exc:  # the report is still worth having, as the questions were judged then
-            log.warning("the report's unanswered questions are not asked again: %s", exc)
-            judge = None
-        else:
-            judge = lambda question: index.ask(question).status  # noqa: E731
         # Asking each question again takes a moment: off the event loop, so the server keeps serving.
-        found = await run_in_threadpool(self.question_log.report, since, judge)
+        found = await run_in_threadpool(self.question_log.report, since, self._judge())
         return JSONResponse({**asdict(found), "html": report_html(found)})
 
     async def job(self, request: Request, job: str) -> Response:
