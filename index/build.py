@@ -339,9 +339,12 @@ def _make(
             report.read += 1
             parts.append(result)
     if (plan.files and len(parts) == carried) or not parts:
+        # Each file's reason, by the name it would be cited by: the one place the person who
+        # added them sees why (a server's log is not theirs to read).
+        reasons = [f"{f.name}: {report.skipped[str(f.path)]}" for f in plan.files if str(f.path) in report.skipped]
         raise BuildError(
             f"no usable document in {plan.describe}"
-            + (f" ({len(report.skipped)} skipped)" if report.skipped else "")
+            + (f" ({'; '.join(reasons)})" if reasons else "")
             + "; the existing index is unchanged"
         )
     parts.sort(key=lambda p: p.document.source)
@@ -497,6 +500,7 @@ def _save(directory: Path, parts: list[_Part], inputs: dict[str, str], sources: 
                 "title": part.document.title,
                 "sha256": part.digest,
                 "passages": len(part.passages),
+                "pages": len(part.document.pages),  # 0 for a document without pages (all but PDFs)
                 "indexed_at": part.indexed_at,
                 "metadata": part.document.metadata,
             }

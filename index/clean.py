@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from qa.reference import TEASER_TAGS
 from qa.types import Document, Section
 
 log = logging.getLogger(__name__)
@@ -153,4 +154,4 @@ def _format_teaser(lines: list[str]) -> list[str]:
     """Title and summary first, then the teaser's tags (kind, author, topics, date) on one line."""
     prose = [line for line in lines if not line.startswith("- ")]
     tags = [line[2:] for line in lines if line.startswith("- ")]
-    return prose + ([" · ".join(tags)] if tags else [])
+    return prose + ([TEASER_TAGS.join(tags)] if tags else [])

@@ -1,7 +1,7 @@
 """Ask the index from the command line, or see what readers asked that it does not answer.
 
 python -m qa "question" [--k N] [--index DIR] [--json]
-python -m qa report [--since DAYS] [--csv]
+python -m qa report [--since DAYS] [--csv] [--index DIR]
 python -m qa -- report          (asks the question "report")
 """
 
@@ -15,17 +15,20 @@ import sys
 import textwrap
 from typing import TextIO
 
-from qa import ask
+from qa import ask, get_index
 from qa.config import SETTINGS
 from qa.errors import QAError
-from qa.questionlog import QuestionGroup, Report, open_log, storage_note
+from qa.questionlog import Judge, QuestionGroup, Report, open_log, storage_note
 from qa.types import RELATED, UNSURE, Answer
 
-_PASSAGE_FIELDS = ("text", "score", "source", "title", "start", "end", "highlight")
+# As the REST API (ui.api) has them: `section` names the part of the page a passage is from
+# ("Related content" for a teaser of another page; "" for the body), `related` says if it is one.
+_PASSAGE_FIELDS = ("text", "score", "source", "title", "start", "end", "highlight", "section", "related")
 
 
 def to_json(answer: Answer) -> dict:
-    """The JSON shape DESIGN.md promises: status, found, answer, passages[text, score, source, ...]."""
+    """The JSON shape DESIGN.md promises: status, found, answer, passages[text, score, source, ...,
+    section, related]."""
     return {
         "status": answer.status,
         "found": answer.found,
@@ -50,14 +53,13 @@ def _readable(answer: Answer) -> str:
     return "\n".join(lines).rstrip()
 
 
-_STATUS_WORDS = {"related": "related", "not_covered": "not covered", "answered": "answered", "unsure": "unsure"}
-_CSV_FIELDS = ("list", "count", "question", "status", "last_asked", "top_source", "answer", "variants")
+_CSV_FIELDS = ("list", "count", "question", "status", "last_asked", "top_source", "answer", "variants", "status_now")
 
 
 def _group_lines(group: QuestionGroup, with_answer: bool) -> list[str]:
     when = group.last_asked[:16].replace("T", " ")
-    lines = [f"{group.count:>6}  {when}  {_STATUS_WORDS.get(group.status, group.status):<11}  {group.question}"]
-    indent = " " * 39
+    lines = [f"{group.count:>6}  {when}  {group.outcome:<14}  {group.question}"]
+    indent = " " * 42
     if with_answer and group.answer:
         lines += textwrap.wrap(f"answer: “{group.answer}”", 100, initial_indent=indent, subsequent_indent=indent + "  ")
     if group.top_source:
@@ -80,13 +82,15 @@ def report_text(report: Report) -> str:
         storage_note(report.keep_days),
         "",
     ]
-    header = f"{'count':>6}  {'last asked (UTC)':<16}  {'status':<11}  question"
+    header = f"{'count':>6}  {'last asked (UTC)':<16}  {'status':<14}  question"
     for title, groups, verb, with_answer in (
         ("Questions the content does not answer", report.unanswered, "asked", False),
         ("Answers marked unhelpful", report.unhelpful, "marked", True),
         ("Questions the service was unsure of (a reader had to judge)", report.unsure, "asked", False),
     ):
-        lines.append(f"{title}: {len(groups)} ({verb} {_times(sum(g.count for g in groups), 'time')})")
+        since = sum(g.answered_since for g in groups)
+        answered = f"; {since} of them answered since" if since else ""
+        lines.append(f"{title}: {len(groups)} ({verb} {_times(sum(g.count for g in groups), 'time')}{answered})")
         if groups:
             lines.append(header)
             for group in groups:
@@ -103,8 +107,9 @@ def write_report_csv(report: Report, out: TextIO) -> None:
     writer.writerow(_CSV_FIELDS)
     for name, groups in (("unanswered", report.unanswered), ("unhelpful", report.unhelpful), ("unsure", report.unsure)):
         for g in groups:
+            variants = " | ".join(g.variants)
             writer.writerow(
-                (name, g.count, g.question, g.status, g.last_asked, g.top_source, g.answer, " | ".join(g.variants))
+                (name, g.count, g.question, g.status, g.last_asked, g.top_source, g.answer, variants, g.status_now)
             )
 
 
@@ -117,6 +122,9 @@ def report_main(argv: list[str]) -> int:
     )
     parser.add_argument("--since", type=float, metavar="DAYS", help="only the last DAYS days (default: all kept)")
     parser.add_argument("--csv", action="store_true", help="print CSV, one row per question group")
+    parser.add_argument(
+        "--index", metavar="DIR", help="index the unanswered questions are asked again (default: QA_INDEX_DIR)"
+    )
     args = parser.parse_args(argv)
     if args.since is not None and not args.since > 0:
         parser.error("--since must be a number of days above 0")
@@ -129,7 +137,7 @@ def report_main(argv: list[str]) -> int:
         print("error: the question log is off (QA_LOG=0); unset QA_LOG to keep one", file=sys.stderr)
         return 1
     try:
-        report = question_log.report(args.since)
+        report = question_log.report(args.since, _judge(args.index))
     finally:
         question_log.close()
     if args.csv:
@@ -138,6 +146,16 @@ def report_main(argv: list[str]) -> int:
         print(f"Question log: {SETTINGS.log_db}")
         print(report_text(report))
     return 0
+
+
+def _judge(index_dir: str | None) -> Judge | None:
+    """Asks a question of the index now, for its status; None (with a warning) if it cannot be loaded."""
+    try:
+        index = get_index(index_dir)
+    except QAError as exc:
+        print(f"warning: the unanswered questions are not asked again: {exc}", file=sys.stderr)
+        return None
+    return lambda question: index.ask(question).status
 
 
 def main(argv: list[str] | None = None) -> int:

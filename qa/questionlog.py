@@ -13,6 +13,7 @@ once a day by a running server.
     log = open_log()                           # None when QA_LOG=0
     row = log.record(question, answer, 0.012)  # the row id, or None if the write failed
     log.feedback(row, helpful=False)           # thumbs down
+    log.report(judge=lambda q: index.ask(q).status)  # unanswered ones re-asked of the index now
 
 Logging never breaks answering: a failed write is logged as a warning and the question is
 answered as usual.
@@ -27,8 +28,8 @@ import sqlite3
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -82,7 +83,8 @@ class QuestionGroup:
 
     `question` is the wording asked most often; `count` counts every asking of every wording;
     `variants` are the other wordings, most asked first. `status`, `top_source` and `answer`
-    are those of the latest asking.
+    are those of the latest asking. `status_now` is the status the question gets from the index
+    when the report was built ("" if it was not asked again).
     """
 
     question: str
@@ -92,6 +94,17 @@ class QuestionGroup:
     top_source: str = ""
     answer: str = ""
     variants: tuple[str, ...] = ()
+    status_now: str = ""
+
+    @property
+    def answered_since(self) -> bool:
+        """Listed as not answered when asked, but answered by the content now."""
+        return self.status != ANSWERED and self.status_now == ANSWERED
+
+    @property
+    def outcome(self) -> str:
+        """The outcome in words: the status when asked ("not covered"), or "answered since"."""
+        return "answered since" if self.answered_since else self.status.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -235,6 +248,23 @@ def group_questions(rows: Iterable[tuple[str, str, str, str, str]]) -> list[Ques
     return groups
 
 
+Judge = Callable[[str], str]  # question -> its status from the index now
+
+
+def rejudge(groups: list[QuestionGroup], judge: Judge | None) -> list[QuestionGroup]:
+    """`groups` with each one's `status_now` from `judge`; those still unanswered first, each part
+    in its order (most asked first). Unchanged without a judge.
+
+    >>> groups = [QuestionGroup("Who?", 3, "", "related"), QuestionGroup("Why?", 1, "", "unsure")]
+    >>> [(g.question, g.answered_since) for g in rejudge(groups, lambda q: "answered" if q == "Who?" else "related")]
+    [('Why?', False), ('Who?', True)]
+    """
+    if judge is None:
+        return groups
+    judged = [replace(g, status_now=judge(g.question)) for g in groups]
+    return sorted(judged, key=lambda g: g.answered_since)
+
+
 class QuestionLog:
     """The log at `path`; opening it creates it if needed and removes rows older than `keep_days`.
 
@@ -365,15 +395,20 @@ class QuestionLog:
         since = _now() - timedelta(days=since_days or self.keep_days)
         return group_questions(self._rows("helpful = 0", since))
 
-    def report(self, since_days: float | None = None) -> Report:
-        """The three lists and the number of questions asked, over the last `since_days` days."""
+    def report(self, since_days: float | None = None, judge: Judge | None = None) -> Report:
+        """The three lists and the number of questions asked, over the last `since_days` days.
+
+        With a `judge` (question -> the status the index gives it now), each unanswered and each
+        unsure question is asked again, so one the content answers since it was asked shows as
+        answered since.
+        """
         days = since_days or self.keep_days
         return Report(
             days,
             self.count(days),
-            unanswered=self.unanswered(days),
+            unanswered=rejudge(self.unanswered(days), judge),
             unhelpful=self.unhelpful(days),
-            unsure=self.unsure(days),
+            unsure=rejudge(self.unsure(days), judge),
             keep_days=self.keep_days,
         )
 

@@ -83,8 +83,9 @@ def page(browser, logged_server):
     assert errors == []
 
 
-def report_rows(db: Path) -> list[dict[str, str]]:
-    env = {**os.environ, "QA_LOG": "1", "QA_LOG_DB": str(db)}
+def report_rows(db: Path, index: Path) -> list[dict[str, str]]:
+    """The report's rows; its unanswered questions asked again of `index` (the server's)."""
+    env = {**os.environ, "QA_LOG": "1", "QA_LOG_DB": str(db), "QA_INDEX_DIR": str(index)}
     result = subprocess.run(
         [sys.executable, "-m", "qa", "report", "--csv"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
@@ -92,17 +93,17 @@ def report_rows(db: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(result.stdout)))
 
 
-def wait_for_report(db: Path, condition, seconds: float = 20) -> list[dict[str, str]]:
+def wait_for_report(db: Path, index: Path, condition, seconds: float = 20) -> list[dict[str, str]]:
     """The report once `condition(rows)` holds (feedback travels over the server's queue)."""
     deadline = time.monotonic() + seconds
     while True:
-        rows = report_rows(db)
+        rows = report_rows(db, index)
         if condition(rows) or time.monotonic() > deadline:
             return rows
         time.sleep(0.5)
 
 
-def test_thumbs_down_shows_in_the_unhelpful_list_and_unanswered_questions_are_counted(page, logged_server):
+def test_thumbs_down_shows_in_the_unhelpful_list_and_unanswered_questions_are_counted(page, logged_server, web_index):
     _, db = logged_server
     ask(page, OFFTOPIC)
     ask(page, OFFTOPIC)
@@ -114,14 +115,14 @@ def test_thumbs_down_shows_in_the_unhelpful_list_and_unanswered_questions_are_co
     def marked(rows):
         return any(r["list"] == "unhelpful" and r["question"] == COVERED for r in rows)
 
-    rows = wait_for_report(db, marked)
+    rows = wait_for_report(db, web_index, marked)
     unhelpful = [(r["question"], r["count"]) for r in rows if r["list"] == "unhelpful"]
     assert unhelpful == [(COVERED, "1")]
     unanswered = {r["question"]: r["count"] for r in rows if r["list"] == "unanswered"}
     assert unanswered == {OFFTOPIC: "2"}
     # Withdrawing the thumbs down takes the answer off the list again.
     page.locator("#qa-chat").get_by_label("Disliked", exact=True).last.click()
-    rows = wait_for_report(db, lambda rows: not any(r["list"] == "unhelpful" for r in rows))
+    rows = wait_for_report(db, web_index, lambda rows: not any(r["list"] == "unhelpful" for r in rows))
     assert [r for r in rows if r["list"] == "unhelpful"] == []
 
 

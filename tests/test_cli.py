@@ -23,8 +23,18 @@ def test_qa_json_has_the_documented_shape(built_index):
     assert data["found"] is True and data["status"] == "answered"
     assert len(data["passages"]) == 2
     for p in data["passages"]:
-        assert set(p) == {"text", "score", "source", "title", "start", "end", "highlight"}
+        assert set(p) == {"text", "score", "source", "title", "start", "end", "highlight", "section", "related"}
     assert "all staff take responsibility" in data["passages"][0]["text"]
+    assert (data["passages"][0]["section"], data["passages"][0]["related"]) == ("", False)
+
+
+def test_qa_json_says_which_passages_are_teasers_of_other_pages(built_index):
+    question = "Who reflects on the conundrum of clinical leadership?"
+    result = run("-m", "qa", question, "--json", "--index", str(built_index), "--k", "1")
+    assert result.returncode == 0, result.stderr
+    (teaser,) = json.loads(result.stdout)["passages"]
+    assert teaser["text"].startswith("The conundrum of clinical leadership")
+    assert (teaser["section"], teaser["related"]) == ("Related content", True)
 
 
 def test_qa_readable_output_marks_the_answer(built_index):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import threading
@@ -16,8 +17,10 @@ from fastapi import FastAPI
 
 import qa
 from qa import store
+from qa.questionlog import QuestionLog
+from qa.types import ANSWERED, NOT_COVERED
 from tests.libraryserver import TOKEN, make_docx_bomb, serve_app
-from tests.test_formats import make_pdf
+from tests.test_formats import PDF_PAGES, make_pdf
 from tests.webserver import ARTICLE_PAGE, Route, serve
 from ui.jobs import DONE, FAILED, QUEUED, RUNNING, JobQueue, Outcome
 from ui.library import mount_library
@@ -107,7 +110,11 @@ def test_unusable_uploads_are_refused_each_with_its_reason_and_the_rest_is_index
     assert "named .pdf but its content is text" in reasons["report.pdf"]
     job = wait(library, response.json()["job"])
     assert job["state"] == DONE and job["progress"] == 1.0, job
-    assert len(job["warnings"]) == 4 and any("bomb.docx" in w for w in job["warnings"])
+    refused = [f for f in job["files"] if f["outcome"] == "refused"]
+    assert len(refused) == 4 and {f["name"]: f["reason"] for f in refused} == reasons
+    assert [f for f in job["files"] if f["outcome"] != "refused"] == [
+        {"name": "rotas.md", "outcome": "added", "reason": "", "passages": 1, "pages": 0}
+    ]
     assert "rotas.md" in sources(library)
     # Kept for later rebuilds, and nothing was written anywhere else.
     assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == [".incoming", ".jobs", "rotas.md"]
@@ -142,12 +149,23 @@ def test_a_file_replaced_and_a_web_page_added_then_removed(library, index_copy, 
         response = library.post("/api/v1/documents", json={"urls": urls}, headers=ADMIN)
         assert response.status_code == 202
         job = wait(library, response.json()["job"])
-        assert job["state"] == DONE and job["warnings"] == [f"{site.url}/gone: the server answered HTTP 404 Not Found"]
-        assert job["summary"].startswith("4 documents")
+        assert job["state"] == DONE and job["warnings"] == []
+        gone = {
+            "name": f"{site.url}/gone",
+            "outcome": "refused",
+            "reason": "the server answered HTTP 404 Not Found",
+            "passages": 0,
+            "pages": 0,
+        }
+        assert job["files"][0] == gone and [f["outcome"] for f in job["files"][1:]] == ["added", "added"]
+        pages = {f["name"]: f["pages"] for f in job["files"]}
+        assert pages[f"{site.url}/huddles"] == 0 and pages[f"{site.url}/report"] == len(PDF_PAGES)
+        assert job["summary"].startswith(f"2 web pages read ({len(PDF_PAGES)} pages), "), job["summary"]
+        assert "the library now has 4 documents" in job["summary"]
         routes["/report"] = Route(status=503)
         response = library.post("/api/v1/refresh", headers=ADMIN)
         refreshed = wait(library, response.json()["job"])
-    assert refreshed["summary"] == "checked 2 web documents: none changed", refreshed
+    assert refreshed["summary"] == "2 web pages checked: none changed", refreshed
     unavailable = "the server answered HTTP 503 Service Unavailable; kept as indexed"
     assert refreshed["warnings"] == [f"{site.url}/report: {unavailable}"]
     listing = {d["source"]: d for d in library.get("/api/v1/library", headers=ADMIN).json()["documents"]}
@@ -239,3 +257,122 @@ def test_every_worker_process_can_report_on_any_job(tmp_path):
     (tmp_path / "jobs" / "7-0123abcd.json").write_text(json.dumps(orphan))
     died = there.describe("7-0123abcd")
     assert died["state"] == FAILED and "the server stopped during this change" in died["error"]
+
+
+CAFE = "Café d'Été report.txt"
+CAFE_TEXT = "The café on the ward opens at seven each morning for staff on the night shift.\n".encode()
+
+
+def test_files_keep_their_names_as_uploaded_and_each_says_what_became_of_it(library, index_copy, tmp_path):
+    files = [("files", (CAFE, CAFE_TEXT, "text/plain")), ("files", ("rotas.md", NOTE, "text/markdown"))]
+    job = wait(library, library.post("/api/v1/documents", files=files, headers=ADMIN).json()["job"])
+    assert job["state"] == DONE, job
+    assert [(f["name"], f["outcome"], f["passages"]) for f in job["files"]] == [
+        (CAFE, "added", 1),
+        ("rotas.md", "added", 1),
+    ]
+    assert job["summary"] == "2 files read, 2 passages added; the library now has 3 documents, 21 passages"
+    # Cited by the name it was uploaded under; kept under a safe one.
+    answer = qa.Index.load(index_copy).ask("When does the café on the ward open?")
+    assert answer.passages[0].source == CAFE and "seven each morning" in answer.text
+    assert (tmp_path / "uploads" / "Café d_Été report.txt").read_bytes() == CAFE_TEXT
+
+    # Replaced by its real name; a name that would share its stored file is refused, not overwritten.
+    newer = CAFE_TEXT.replace(b"seven", b"six")
+    response = library.post(
+        "/api/v1/documents", files={"files": ("new.txt", newer)}, data={"replace": CAFE}, headers=ADMIN
+    )
+    job = wait(library, response.json()["job"])
+    assert job["description"] == f"Replace {CAFE}" and job["files"] == [
+        {"name": CAFE, "outcome": "replaced", "reason": "", "passages": 1, "pages": 0}
+    ]
+    files = [("files", ("rotas.md", NOTE, "text/markdown")), ("files", ("Café d_Été report.txt", b"Other text."))]
+    job = wait(library, library.post("/api/v1/documents", files=files, headers=ADMIN).json()["job"])
+    assert [(f["name"], f["outcome"]) for f in job["files"]] == [
+        ("Café d_Été report.txt", "refused"),
+        ("rotas.md", "unchanged"),
+    ]
+    assert f"too like the name of {CAFE!r}" in job["files"][0]["reason"]
+    assert job["summary"].startswith("0 files read, 0 passages added")
+    assert (tmp_path / "uploads" / "Café d_Été report.txt").read_bytes() == newer
+
+    response = library.delete(f"/api/v1/documents/{urllib.parse.quote(CAFE)}", headers=ADMIN)
+    assert wait(library, response.json()["job"])["summary"].startswith(f"{CAFE} removed; the library now has 2")
+    assert CAFE not in sources(library) and not (tmp_path / "uploads" / "Café d_Été report.txt").exists()
+
+
+def test_when_every_file_fails_the_job_error_says_why_for_each(library, index_copy):
+    before = store.resolve(index_copy)
+    empty_page = b"<html><head><title>Menu</title></head><body><nav></nav></body></html>"
+    files = [("files", ("menu.html", empty_page, "text/html")), ("files", ("nav.htm", empty_page, "text/html"))]
+    response = library.post("/api/v1/documents", files=files, headers=ADMIN)
+    assert response.status_code == 202, response.text
+    job = wait(library, response.json()["job"])
+    assert job["state"] == FAILED, job
+    assert "menu.html: no main text found in the page" in job["error"]
+    assert "nav.htm: no main text found in the page" in job["error"]
+    assert job["error"].endswith("the existing index is unchanged") and store.resolve(index_copy) == before
+
+
+def test_changes_are_listed_newest_first_with_times_and_ids_unique_across_restarts(tmp_path):
+    def finished(queue: JobQueue, description: str) -> str:
+        job = queue.submit(description, lambda report: Outcome(description))
+        deadline = time.monotonic() + 10
+        while job.state != DONE:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        return job.id
+
+    first = JobQueue(folder=tmp_path / "jobs")
+    ids = [finished(first, "one"), finished(first, "two")]
+    restarted = JobQueue(folder=tmp_path / "jobs")  # the server started again: nothing in memory
+    ids.append(finished(restarted, "three"))
+    # Numbered on from before the restart (made from the time), never starting again.
+    numbers = [int(i.split("-")[0]) for i in ids]
+    assert len(set(ids)) == 3 and numbers[0] < numbers[1] < numbers[2], ids
+    listed = restarted.recent_json()
+    assert [j["job"] for j in listed] == ids[::-1] and [j["summary"] for j in listed] == ["three", "two", "one"]
+    for job in listed:
+        assert job["created_at"] <= job["started_at"] <= job["finished_at"], job
+
+
+def test_a_killed_jobs_staging_files_are_removed_at_start_up_and_a_live_ones_kept(index_copy, tmp_path):
+    incoming = tmp_path / "uploads" / ".incoming"
+    folders = {
+        "dead": incoming / f"{2**22 + 12345}-x1",  # above Linux's largest process id: no such process
+        "this process's number, from before a restart": incoming / f"{os.getpid()}-x2",
+        "made before folders were named": incoming / "tmpx3",
+        "another live worker's": incoming / f"{os.getppid()}-x4",
+    }
+    for folder in folders.values():
+        folder.mkdir(parents=True)
+        (folder / "report.txt").write_text("Staged.")
+    mount_library(FastAPI(), index_copy, admin_token=TOKEN, upload_dir=tmp_path / "uploads", limits=LIMITS)
+    assert [p for p in incoming.iterdir()] == [folders["another live worker's"]]
+
+
+def test_the_report_shows_a_question_answered_since_content_was_added(index_copy, tmp_path):
+    log = QuestionLog(tmp_path / "questions.db")
+    reader = qa.Index.load(index_copy)
+    for question in ("When does the café on the ward open?", "Who won the 2018 FIFA World Cup?"):
+        log.record(question, reader.ask(question), 0.01)  # as the chat records them: not answered
+    app = FastAPI()
+    mount_library(app, index_copy, admin_token=TOKEN, upload_dir=tmp_path / "uploads", limits=LIMITS, question_log=log)
+    with serve_app(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        before = client.get("/api/v1/report", headers=ADMIN).json()
+        assert [g["status_now"] for g in before["unanswered"]] == [NOT_COVERED, NOT_COVERED], before
+        assert "Answered since" not in before["html"]
+        upload = {"files": (CAFE, CAFE_TEXT, "text/plain")}
+        assert (
+            wait(client, client.post("/api/v1/documents", files=upload, headers=ADMIN).json()["job"])["state"] == DONE
+        )
+        after = client.get("/api/v1/report", headers=ADMIN).json()
+    # Still listed (it was not answered when asked), now as answered, after those still unanswered.
+    assert [(g["question"], g["status"], g["status_now"]) for g in after["unanswered"]] == [
+        ("Who won the 2018 FIFA World Cup?", NOT_COVERED, NOT_COVERED),
+        ("When does the café on the ward open?", NOT_COVERED, ANSWERED),
+    ]
+    rows = after["html"].split("<tr>")
+    assert "Answered since" in next(r for r in rows if "café" in r) and "Not covered" in next(
+        r for r in rows if "FIFA" in r
+    )

@@ -4,6 +4,7 @@ the index before it; a reader without the token gets nowhere; unusable files are
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -77,6 +78,8 @@ def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, 
         page.fill("#token", TOKEN)
         page.click("#login-form button")
         page.wait_for_selector(f'#documents tr[data-source="{ARTICLE}"]')
+        # No web page yet: neither the button to fetch them again nor its hint.
+        assert page.locator("#refresh-row").is_hidden() and page.get_by_text("only pages whose text").is_hidden()
         shoot(page, "library-documents")
 
         with page.expect_response(lambda r: r.url.endswith("/api/v1/documents") and r.request.method == "POST") as sent:
@@ -100,6 +103,13 @@ def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, 
         box.locator("progress").wait_for()
         page.wait_for_selector(f'.job[data-job="{job}"][data-state="done"]', timeout=ANSWER_MS)
         assert box.locator("progress").get_attribute("value") == "100" and "Done" in box.inner_text()
+        # What became of each file, in words, and when the change ran.
+        lines = box.locator("ul.files li").all_inner_texts()
+        assert sorted(line.split(":")[0] for line in lines) == sorted([*NEW, LONG])
+        assert all(re.fullmatch(r"[^:]+: added(, \d+ pages?)?, \d+ passages?", line) for line in lines), lines
+        assert re.match(r"huddles-report.pdf: added, [1-9]\d* pages?, ", next(ln for ln in lines if ".pdf" in ln))
+        assert re.search(r"4 files read \([1-9]\d* pages?\), \d+ passages added", box.locator(".summary").inner_text())
+        assert " – " in box.locator(".times").inner_text()
         for name, title in NEW.items():
             row = page.locator(f'#documents tr[data-source="{name}"]')
             row.wait_for()
@@ -112,9 +122,15 @@ def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, 
             page.fill("#urls", f"{web.url}/insight/huddles")
             with page.expect_response(lambda r: r.url.endswith("/api/v1/documents")) as sent:
                 page.click("#url-form button")
-            page.wait_for_selector(f'.job[data-job="{sent.value.json()["job"]}"][data-state="done"]', timeout=ANSWER_MS)
+            web_job = sent.value.json()["job"]
+            page.wait_for_selector(f'.job[data-job="{web_job}"][data-state="done"]', timeout=ANSWER_MS)
         link = page.locator(f'#documents tr[data-source="{web.url}/insight/huddles"] a')
         assert link.get_attribute("href") == f"{web.url}/insight/huddles" and page.locator("#refresh-web").is_visible()
+        # The Changes list is newest first, as it happens and as listed when the page is opened again.
+        assert page.locator("#jobs .job").evaluate_all("boxes => boxes.map(b => b.dataset.job)") == [web_job, job]
+        page.reload()
+        page.wait_for_selector(f'.job[data-job="{web_job}"]')
+        assert page.locator("#jobs .job").evaluate_all("boxes => boxes.map(b => b.dataset.job)") == [web_job, job]
 
         # Unusable files are named with the reason; nothing is lost.
         make_docx_bomb(files / "bomb.docx", inflated=20 << 20)

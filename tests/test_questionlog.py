@@ -41,14 +41,15 @@ def ontopic_questions() -> list[str]:
     return [json.loads(line)["question"] for line in lines if line.strip()]
 
 
-def run_report(db: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "QA_LOG_DB": str(db), "QA_LOG": "1", "HF_HUB_OFFLINE": "1"}
+def run_report(db: Path, *args: str, index: Path) -> subprocess.CompletedProcess:
+    """`python -m qa report ARGS` over the log `db`, asking the unanswered questions again of `index`."""
+    env = {**os.environ, "QA_LOG_DB": str(db), "QA_LOG": "1", "HF_HUB_OFFLINE": "1", "QA_INDEX_DIR": str(index)}
     return subprocess.run(
         [sys.executable, "-m", "qa", "report", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
 
 
-def test_report_lists_each_uncovered_question_with_its_count_and_not_the_covered_one(tmp_path):
+def test_report_lists_each_uncovered_question_with_its_count_and_not_the_covered_one(tmp_path, built_index):
     db = tmp_path / "questions.db"
     log = QuestionLog(db)
     uncovered = ontopic_questions()
@@ -60,14 +61,14 @@ def test_report_lists_each_uncovered_question_with_its_count_and_not_the_covered
     log.record(COVERED, answer(ANSWERED), 0.01)
     log.close()
 
-    result = run_report(db, "--csv")
+    result = run_report(db, "--csv", index=built_index)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     listed = {row["question"]: int(row["count"]) for row in rows if row["list"] == "unanswered"}
     assert listed == dict.fromkeys(uncovered, 2)
     assert all(row["list"] == "unanswered" for row in rows)  # nothing was marked unhelpful
 
-    text = run_report(db)
+    text = run_report(db, index=built_index)
     assert text.returncode == 0, text.stderr
     assert f"Questions the content does not answer: {len(uncovered)}" in text.stdout
     assert COVERED not in text.stdout
@@ -228,9 +229,9 @@ def test_settings_turn_the_log_off_and_reject_bad_values(tmp_path, monkeypatch):
 
 
 def test_report_command_edges(tmp_path, built_index, capsys):
-    result = run_report(tmp_path / "empty.db")
+    result = run_report(tmp_path / "empty.db", index=built_index)
     assert result.returncode == 0 and "Questions the content does not answer: 0" in result.stdout
-    assert run_report(tmp_path / "empty.db", "--since", "0").returncode == 2
+    assert run_report(tmp_path / "empty.db", "--since", "0", index=built_index).returncode == 2
     off = subprocess.run(
         [sys.executable, "-m", "qa", "report"],
         cwd=ROOT,
@@ -291,7 +292,7 @@ def test_report_html_lists_both_and_escapes_what_readers_typed():
     assert "None yet." in report_html(Report(30, 0))
 
 
-def test_unsure_questions_are_listed_apart_from_the_unanswered(tmp_path):
+def test_unsure_questions_are_listed_apart_from_the_unanswered(tmp_path, built_index):
     log = QuestionLog(tmp_path / "questions.db")
     for _ in range(2):
         log.record("What did the midwives do?", answer(UNSURE), 0.01)
@@ -302,6 +303,31 @@ def test_unsure_questions_are_listed_apart_from_the_unanswered(tmp_path):
     assert [g.question for g in report.unanswered] == ["What is a CCG?"]
     html = report_html(report)
     assert "Questions the service was unsure of" in html.split('class="qa-unsure"')[1]
-    assert "Not sure" in html.split('class="qa-unsure"')[1]
-    csv_rows = run_report(tmp_path / "questions.db", "--csv").stdout
+    assert "Unsure" in html.split('class="qa-unsure"')[1]
+    csv_rows = run_report(tmp_path / "questions.db", "--csv", index=built_index).stdout
     assert "unsure,2,What did the midwives do?,unsure" in csv_rows
+
+
+def test_report_asks_each_unanswered_question_again_and_shows_those_answered_since(tmp_path, built_index):
+    db = tmp_path / "questions.db"
+    log = QuestionLog(db)
+    # Asked before the article was indexed: not covered then; the article answers it now.
+    log.record(COVERED, answer(NOT_COVERED), 0.01)
+    log.record("Who won the 2018 FIFA World Cup?", answer(NOT_COVERED), 0.01)
+    log.close()
+
+    text = run_report(db, index=built_index)
+    assert text.returncode == 0, text.stderr
+    assert "Questions the content does not answer: 2 (asked 2 times; 1 of them answered since)" in text.stdout
+    lines = text.stdout.splitlines()
+    assert "  answered since  " in next(ln for ln in lines if ln.endswith(COVERED))
+    assert "  not covered  " in next(ln for ln in lines if ln.endswith("FIFA World Cup?"))
+    table = list(csv.DictReader(io.StringIO(run_report(db, "--csv", index=built_index).stdout)))
+    assert [(r["question"], r["status"], r["status_now"]) for r in table] == [
+        ("Who won the 2018 FIFA World Cup?", NOT_COVERED, NOT_COVERED),
+        (COVERED, NOT_COVERED, ANSWERED),
+    ]
+    # No index to ask: the report as judged when asked, and a warning saying so.
+    unjudged = run_report(db, "--index", str(tmp_path / "no-index"), index=built_index)
+    assert unjudged.returncode == 0 and "not asked again" in unjudged.stderr
+    assert "answered since" not in unjudged.stdout and f"not covered     {COVERED}" in unjudged.stdout

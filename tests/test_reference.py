@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
 
-from qa.reference import harvard
+from qa.reference import harvard, reference_of
 from qa.types import Passage
 from ui import render
 
@@ -73,3 +74,30 @@ def test_a_web_document_title_links_to_its_page_and_nothing_else_becomes_a_link(
     for address in ("javascript:alert(1)", 'https://x.org/" onmouseover="alert(1)', "file:///etc/passwd", ""):
         meta = render.citation_meta(passage(url=address))
         assert "<a " not in meta and "onmouseover=" not in meta.replace("&quot;", "")
+
+
+# The article page's related-content teasers, each as the page lists it.
+TEASERS = {
+    "Pramod Achan clinical leadership Barts": "Pramod Achan (2025) The conundrum of clinical leadership: after your "
+    "patients, who is it that you serve? Blog, 28 April 2025.",
+    "Sally Hulks Barts Health programme": "Sally Hulks (2025) Supporting clinical leaders to shape the future: the "
+    "story of Barts Health. Blog, 28 April 2025.",
+    "team coaching event system in crisis": "Team coaching in health care – A vital response to a system in crisis "
+    "(2025). Event, Start date: 29 May 2025.",
+    # Suzie Bailey is quoted in the summary, not listed as its author: no author.
+    "Suzie Bailey NHS Staff Survey response": "The King’s Fund responds to the NHS Staff Survey (2025). "
+    "Press release, 13 March 2025.",
+}
+LISTED_ON = f" As listed on: {TITLE}. The King's Fund."
+
+
+@pytest.mark.parametrize(("question", "own"), TEASERS.items())
+def test_a_teasers_copy_reference_is_the_teasers_own_as_listed_on_the_page(article_index, question, own):
+    (teaser,) = article_index.retrieve(question, k=1)
+    assert teaser.related and teaser.section == "Related content"
+    copied = re.search(r'<span class="qa-ref-text">(.*?)</span>', render.citation_html(1, teaser))[1]
+    assert html.unescape(re.sub(r"</?i>", "", copied)) == own + LISTED_ON
+    assert "Michael West (2014)" not in copied and "2014" not in copied
+    # The page's body keeps the page's own reference.
+    (body,) = article_index.retrieve("What is collective leadership?", k=1)
+    assert not body.related and reference_of(body).text == f"Michael West (2014) {TITLE}. The King's Fund."

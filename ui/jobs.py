@@ -12,7 +12,6 @@ while it ran reads as failed, since nothing was published.
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import os
@@ -23,7 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -44,12 +43,30 @@ Report = Callable[[str, int, int], None]  # (stage, done, total)
 Work = Callable[[Report], "Outcome"]  # does the job
 
 
+# What became of one file (or web page) of a job, in a content owner's words.
+ADDED, REPLACED, UNCHANGED, REFUSED = "added", "replaced", "unchanged", "refused"
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """One file of a job: its name as cited, what became of it, why (when refused), its passages
+    now, and its pages (a PDF's; 0 for a document without pages)."""
+
+    name: str
+    outcome: str
+    reason: str = ""
+    passages: int = 0
+    pages: int = 0
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """How a job ended: one line for people ("indexed 4 documents ..."), and what was skipped and why."""
+    """How a job ended: one line for people ("2 files read, 12 passages added ..."), what became of
+    each file, and what else was skipped and why."""
 
     summary: str
     warnings: list[str] = field(default_factory=list)
+    files: list[FileResult] = field(default_factory=list)
 
 
 @dataclass
@@ -62,9 +79,11 @@ class Job:
     stage: str = ""
     progress: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    files: list[FileResult] = field(default_factory=list)
     error: str = ""
     summary: str = ""
     created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
     finished_at: float | None = None
     saved: float = field(default=0.0, repr=False, compare=False)  # when its state was last written
 
@@ -76,11 +95,20 @@ class Job:
             "stage": self.stage,
             "progress": round(self.progress, 3),
             "warnings": list(self.warnings),
+            "files": [asdict(f) for f in self.files],
             "error": self.error or None,
             "summary": self.summary,
             "created_at": _iso(self.created_at),
+            "started_at": _iso(self.started_at) if self.started_at else None,
             "finished_at": _iso(self.finished_at) if self.finished_at else None,
         }
+
+
+def _new_id() -> str:
+    """A job id unique across restarts and server processes: when it was made (to the
+    millisecond, so ids sort in the order jobs were made), and chance."""
+    now = time.time()
+    return f"{time.strftime('%Y%m%d%H%M%S', time.gmtime(now))}{int(now * 1000) % 1000:03d}-{secrets.token_hex(4)}"
 
 
 def _iso(seconds: float) -> str:
@@ -96,13 +124,14 @@ class JobQueue:
         self._pending: queue.Queue[tuple[Job, Work]] = queue.Queue()
         self._lock = threading.Lock()
         self._keep = keep
-        self._counter = itertools.count(1)
         self._worker: threading.Thread | None = None
 
-    def submit(self, description: str, work: Work, warnings: list[str] | None = None) -> Job:
-        """Queue `work`; the returned job's state says when it runs and how it ended."""
-        job = Job(id=f"{next(self._counter)}-{secrets.token_hex(4)}", description=description)
-        job.warnings = list(warnings or [])
+    def submit(self, description: str, work: Work, files: list[FileResult] | None = None) -> Job:
+        """Queue `work`; the returned job's state says when it runs and how it ended.
+
+        `files` are results known before the work runs (uploads refused on arrival).
+        """
+        job = Job(id=_new_id(), description=description, files=list(files or []))
         with self._lock:
             self._jobs[job.id] = job
             while len(self._jobs) > self._keep:
@@ -142,7 +171,7 @@ class JobQueue:
         files = sorted(self._folder.glob("*.json"), key=_mtime, reverse=True)
         found = {j["job"]: j for j in map(_load, files[: limit * 2]) if j}
         found.update({j.id: j.to_json() for j in self.recent()[:limit]})
-        return sorted(found.values(), key=lambda j: j["created_at"], reverse=True)[:limit]
+        return sorted(found.values(), key=lambda j: (j["created_at"], j["job"]), reverse=True)[:limit]
 
     def _save(self, job: Job, force: bool = True, prune: bool = False) -> None:
         if self._folder is None or (not force and time.monotonic() - job.saved < _SAVE_EVERY):
@@ -164,12 +193,13 @@ class JobQueue:
     def _run(self) -> None:
         while True:
             job, work = self._pending.get()
-            job.state = RUNNING
+            job.state, job.started_at = RUNNING, time.time()
             self._save(job)
             try:
                 outcome = work(partial(self._advance, job))
                 job.summary = outcome.summary
                 job.warnings += outcome.warnings
+                job.files += outcome.files
                 job.progress, job.stage, job.state = 1.0, "Done", DONE
             except QAError as exc:
                 job.error, job.state = str(exc), FAILED
@@ -203,13 +233,14 @@ def _load(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     pid = data.pop("pid", None)
-    if data.get("state") in (QUEUED, RUNNING) and isinstance(pid, int) and not _alive(pid):
+    if data.get("state") in (QUEUED, RUNNING) and isinstance(pid, int) and not alive(pid):
         data["state"] = FAILED
         data["error"] = "the server stopped during this change; the index is as it was before it"
     return data
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether a process `pid` runs on this machine (one of another user's counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

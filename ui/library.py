@@ -18,34 +18,42 @@ Errors are `{"error": "..."}`. Changes run one at a time (`ui.jobs`) through the
 package's `add`/`remove`/`fetch`, which publish a new index atomically: the chat answers from
 the current index until then. Uploaded files are checked (`ui.uploads`) before they are
 written, staged, and kept in the upload folder once indexed, so a later rebuild still has them.
+A document is cited by its file's name as uploaded; the kept file has a safe name
+(`ui.uploads.stored_name`). Each job says what became of each file (added, replaced, unchanged,
+refused and why) and sums up in a content owner's words ("2 files read, 12 passages added").
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
+import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from index.build import BuildReport, add, remove
 from index.fetch import FetchError, fetch_all, is_url
 from index.refresh import refresh
-from qa import store
+from qa import Index, get_index, store
 from qa.config import SETTINGS
-from qa.errors import BuildError, IndexBusyError
-from qa.questionlog import QuestionLog
+from qa.errors import BuildError, IndexBusyError, QAError
+from qa.questionlog import Judge, QuestionLog
 from qa.sources import SourceFile
-from ui.jobs import Job, JobQueue, Outcome, Report
+from ui.jobs import ADDED, REFUSED, REPLACED, UNCHANGED, FileResult, Job, JobQueue, Outcome, Report, alive
 from ui.report import report_html
-from ui.uploads import Limits, Refused, check, clean_name
+from ui.uploads import Limits, Refused, check, stored_name
+
+log = logging.getLogger(__name__)
 
 PAGE = Path(__file__).with_name("library.html")
 # Where files are uploaded: the server's general body limit leaves it to the Library's own limits.
@@ -54,7 +62,6 @@ _MAX_URLS = 50
 _MAX_FILES = 50
 _INCOMING = ".incoming"  # staging folder inside the upload folder (hidden: never indexed by a build of it)
 _JOBS = ".jobs"
-_STALE_STAGING_SECONDS = 24 * 3600
 # Another process (a CLI build, another server worker) may hold the index's build lock: wait for it.
 _BUSY_WAIT_SECONDS = 30 * 60
 
@@ -68,11 +75,14 @@ def mount_library(
     limits: Limits | None = None,
     jobs: JobQueue | None = None,
     question_log: QuestionLog | None = None,
+    index: Index | None = None,
 ) -> None:
     """Add the Library's page and admin API to `app`, changing the index at `index_path`.
 
     With a `question_log`, the page also shows what readers asked that the content does not
-    answer, and the answers they marked unhelpful (`GET /api/v1/report`).
+    answer, and the answers they marked unhelpful (`GET /api/v1/report`); each unanswered
+    question is asked again of `index` (the one serving `index_path`; default: loaded from it),
+    so one the content answers since shows as answered since.
 
     Defaults come from qa/config.py: QA_ADMIN_TOKEN, QA_UPLOAD_DIR, QA_MAX_FILE_BYTES,
     QA_UPLOAD_MAX_REQUEST_BYTES, QA_DOCX_MAX_UNZIPPED_BYTES.
@@ -87,6 +97,7 @@ def mount_library(
         # Job states are kept beside the uploads, so every worker process can report on any job.
         jobs=jobs or JobQueue(folder=upload_dir / _JOBS),
         question_log=question_log,
+        index=index,
     )
     library.clear_stale_staging()
     before = list(app.router.routes)
@@ -123,14 +134,50 @@ class _Library:
     limits: Limits
     jobs: JobQueue
     question_log: QuestionLog | None = None
+    index: Index | None = None
+    # The build the statuses were judged on, and {question: status} (see `_judge`).
+    _judged: tuple[str, dict[str, str]] = field(default_factory=lambda: ("", {}), repr=False)
+
+    def _judge(self) -> Judge | None:
+        """Asks a question of the index now, for its status; each question once per build of it.
+
+        The page loads the report after every change, and asking takes ~0.1 s a question: the
+        statuses are kept until the next build. None if the index cannot be loaded (the report is
+        still worth having, as the questions were judged when asked).
+        """
+        try:
+            index = self.index or get_index(self.index_path)
+            # Each build is published as a new folder: it names the build (build times are to the second).
+            built = str(store.resolve(index.path))
+        except (QAError, OSError) as exc:
+            log.warning("the report's unanswered questions are not asked again: %s", exc)
+            return None
+        if self._judged[0] != built:
+            self._judged = (built, {})
+        statuses = self._judged[1]
+
+        def judge(question: str) -> str:
+            if question not in statuses:
+                statuses[question] = index.ask(question).status
+            return statuses[question]
+
+        return judge
 
     def clear_stale_staging(self) -> None:
-        """Remove staging folders left by a server that stopped mid-job (old enough to be no one's)."""
+        """Remove staging folders left by a server that stopped mid-job.
+
+        A staging folder is named after the process staging it ("<pid>-..."): one whose process
+        is gone (or is this one, just started, so not its job) is no one's. Those of other live
+        server workers sharing the folder are theirs, mid-job, and stay.
+        """
         incoming = self.upload_dir / _INCOMING
-        if incoming.is_dir():
-            for folder in incoming.iterdir():
-                if time.time() - folder.stat().st_mtime > _STALE_STAGING_SECONDS:
-                    shutil.rmtree(folder, ignore_errors=True)
+        if not incoming.is_dir():
+            return
+        for folder in incoming.iterdir():
+            owner = folder.name.split("-", 1)[0]
+            if not owner.isdigit() or int(owner) == os.getpid() or not alive(int(owner)):
+                log.info("removing the staging folder %s of a job that did not finish", folder)
+                shutil.rmtree(folder, ignore_errors=True)
 
     # --- access -------------------------------------------------------------------------------
 
@@ -176,7 +223,8 @@ class _Library:
             return error(404, "questions are not logged on this server (QA_LOG=0)")
         if since is not None and not 0 < since <= 36500:
             return error(422, "since must be a number of days between 0 and 36500")
-        found = self.question_log.report(since)
+        # Asking each question again takes a moment: off the event loop, so the server keeps serving.
+        found = await run_in_threadpool(self.question_log.report, since, self._judge())
         return JSONResponse({**asdict(found), "html": report_html(found)})
 
     async def job(self, request: Request, job: str) -> Response:
@@ -214,7 +262,7 @@ class _Library:
             kept = self._kept(source)
             if kept is not None:
                 kept.unlink(missing_ok=True)  # else a rebuild of the upload folder would bring it back
-            return Outcome(f"removed {source}; {_summary(result)}")
+            return Outcome(f"{source} removed; {_library_now(result)}")
 
         return self._accepted(self.jobs.submit(f"Remove {source}", work))
 
@@ -229,9 +277,9 @@ class _Library:
             result = _when_free(report, lambda: refresh(self.index_path, progress=False, on_progress=report))
             warnings = [f"{url}: {reason}; kept as indexed" for url, reason in result.failed.items()]
             if result.build is None:
-                return Outcome(f"checked {result.checked} web documents: none changed", warnings)
-            changed = f"{len(result.changed)} of {result.checked} web documents changed"
-            return Outcome(f"{changed}; {_summary(result.build)}", warnings)
+                return Outcome(f"{_count(result.checked, 'web page')} checked: none changed", warnings)
+            changed = f"{len(result.changed)} of {_count(result.checked, 'web page')} changed"
+            return Outcome(f"{changed}; {_summary(result.build, 'web page')}", warnings)
 
         return self._accepted(self.jobs.submit("Fetch the web documents again", work))
 
@@ -255,11 +303,14 @@ class _Library:
         def work(report: Report) -> Outcome:
             with tempfile.TemporaryDirectory(prefix="qa-fetch-") as folder:
                 files, failed = fetch_all(urls, Path(folder), report)
-                warnings = [f"{url}: {reason}" for url, reason in failed.items()]
                 if not files:
-                    raise FetchError("; ".join(warnings) + "; the index is unchanged")
+                    reasons = "; ".join(f"{url}: {reason}" for url, reason in failed.items())
+                    raise FetchError(f"{reasons}; the index is unchanged")
+                before = self._digests()
                 result = _when_free(report, lambda: add(files, self.index_path, progress=False, on_progress=report))
-            return Outcome(_summary(result), warnings + _skipped(result, files))
+            results = [FileResult(url, REFUSED, reason) for url, reason in failed.items()]
+            results += self._results(files, before, result)
+            return Outcome(_summary(result, "web page", results), files=results)
 
         return self._accepted(self.jobs.submit(f"Add {', '.join(urls)}", work))
 
@@ -278,15 +329,16 @@ class _Library:
             accepted, refused = await self._check(uploads, replace)
         finally:
             await form.close()
+        refused_json = [{"name": r.name, "reason": r.reason} for r in refused]
         if not accepted:
-            reasons = "; ".join(f"{r['name']}: {r['reason']}" for r in refused)
-            return error(400, f"no file can be used ({reasons}); the index is unchanged", refused=refused)
+            reasons = "; ".join(f"{r.name}: {r.reason}" for r in refused)
+            return error(400, f"no file can be used ({reasons}); the index is unchanged", refused=refused_json)
         staging = self._stage(accepted)
         files = [SourceFile(staging / stored, cited) for cited, stored, _ in accepted]
-        warnings = [f"{r['name']}: {r['reason']}" for r in refused]
 
         def work(report: Report) -> Outcome:
             try:
+                before = self._digests()
                 result = _when_free(report, lambda: add(files, self.index_path, progress=False, on_progress=report))
                 for file in files:
                     if str(file.path) not in result.skipped:
@@ -294,32 +346,40 @@ class _Library:
                         file.path.replace(self.upload_dir / file.path.name)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            return Outcome(_summary(result), _skipped(result, files))
+            results = self._results(files, before, result)
+            return Outcome(_summary(result, "file", results), files=results)
 
         names = ", ".join(cited for cited, _, _ in accepted)
         verb = "Replace" if replace else "Add"
-        return self._accepted(self.jobs.submit(f"{verb} {names}", work, warnings), refused=refused)
+        return self._accepted(self.jobs.submit(f"{verb} {names}", work, refused), refused=refused_json)
 
     async def _check(
         self, uploads: list[UploadFile], replace: str
-    ) -> tuple[list[tuple[str, str, bytes]], list[dict[str, str]]]:
-        """(cited name, stored name, bytes) of each usable upload, and {name, reason} of the others."""
+    ) -> tuple[list[tuple[str, str, bytes]], list[FileResult]]:
+        """(cited name, stored name, bytes) of each usable upload, and the others refused with the reason."""
         accepted: list[tuple[str, str, bytes]] = []
-        refused: list[dict[str, str]] = []
+        refused: list[FileResult] = []
+        sources = self._sources()
         for upload in uploads:
             raw = upload.filename or ""
             data = await upload.read(self.limits.file_bytes + 1)
             try:
                 if replace:
                     # The replacement takes the document's name; its content must suit that name.
-                    stored = check(Path(replace).name, data, self.limits, upload.size)
+                    check(Path(replace).name, data, self.limits, upload.size)
                     cited = replace
                 else:
-                    stored = cited = check(raw, data, self.limits, upload.size)
+                    cited = check(raw, data, self.limits, upload.size)
+                stored = stored_name(Path(cited).name)
                 if any(stored == s for _, s, _ in accepted):
                     raise Refused("another file in this upload has the same name")
+                # Two names that differ only in unsafe characters share a stored name: one would
+                # overwrite the other's kept file.
+                clash = next((s for s in sources if s != cited and stored_name(Path(s).name) == stored), None)
+                if clash:
+                    raise Refused(f"too like the name of {clash!r} already in the library; rename the file")
             except Refused as exc:
-                refused.append({"name": raw, "reason": str(exc)})
+                refused.append(FileResult(raw, REFUSED, str(exc)))
                 continue
             accepted.append((cited, stored, data))
         return accepted, refused
@@ -328,26 +388,49 @@ class _Library:
         """Write the accepted uploads into a fresh staging folder inside the upload folder."""
         incoming = self.upload_dir / _INCOMING
         incoming.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=incoming)).resolve()
+        # Named after this process, so a restarted server knows the folder is no live job's.
+        staging = Path(tempfile.mkdtemp(dir=incoming, prefix=f"{os.getpid()}-")).resolve()
         for _, stored, data in accepted:
             target = (staging / stored).resolve()
-            if target.parent != staging:  # clean_name forbids it; a second guard costs nothing
+            if target.parent != staging:  # cited_name forbids it; a second guard costs nothing
                 raise BuildError(f"refusing to write {stored!r} outside the upload folder")
             target.write_bytes(data)
         return staging
 
     def _sources(self) -> set[str]:
         """The cited names of the documents in the index now."""
-        return {d["source"] for d in (store.read_manifest(self.index_path) or {"documents": []})["documents"]}
+        return set(self._digests())
+
+    def _digests(self) -> dict[str, str]:
+        """{cited name: content hash} of the documents in the index now."""
+        manifest = store.read_manifest(self.index_path) or {"documents": []}
+        return {d["source"]: d.get("sha256", "") for d in manifest["documents"]}
+
+    def _results(self, files: list[SourceFile], before: dict[str, str], result: BuildReport) -> list[FileResult]:
+        """What became of each file of an add, from the index's documents before and after it."""
+        manifest = store.read_manifest(self.index_path) or {"documents": []}
+        after = {d["source"]: d for d in manifest["documents"]}
+        results = []
+        for file in files:
+            reason = result.skipped.get(str(file.path))
+            document = after.get(file.name, {})
+            if reason is not None or not document:
+                results.append(FileResult(file.name, REFUSED, reason or "not in the index after the change"))
+                continue
+            if before.get(file.name) == document.get("sha256"):
+                outcome = UNCHANGED
+            else:
+                outcome = REPLACED if file.name in before else ADDED
+            results.append(
+                FileResult(file.name, outcome, passages=document.get("passages", 0), pages=document.get("pages", 0))
+            )
+        return results
 
     def _kept(self, source: str) -> Path | None:
         """The kept upload of the document `source`, if it came from the upload folder."""
-        try:
-            name = clean_name(Path(source).name)
-        except Refused:
-            return None
-        path = self.upload_dir / name
-        return path if path.is_file() else None
+        name = Path(source).name
+        path = self.upload_dir / stored_name(name) if name else None
+        return path if path is not None and path.is_file() else None
 
     def _document(self, entry: dict[str, Any]) -> dict[str, Any]:
         metadata = entry.get("metadata", {})
@@ -381,17 +464,21 @@ def _when_free(report: Report, change: Callable[[], BuildReport]) -> BuildReport
             time.sleep(1)
 
 
-def _summary(report: BuildReport) -> str:
-    return (
-        f"{report.documents} documents, {report.passages} passages "
-        f"({report.read} read, {report.embedded} passages embedded, {report.reused} reused) in {report.seconds:.1f}s"
-    )
+def _count(n: int, noun: str) -> str:
+    """ "1 file", "2 files": counts as people write them."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def _skipped(report: BuildReport, files: list[SourceFile]) -> list[str]:
-    """The files a build skipped, by the names people gave them (not their staging paths)."""
-    names = {str(f.path): f.name for f in files}
-    return [f"{names.get(path, Path(path).name)}: {reason}" for path, reason in report.skipped.items()]
+def _summary(report: BuildReport, noun: str, files: Sequence[FileResult] = ()) -> str:
+    """What a change did, in a content owner's words: "2 files read (4 pages), 12 passages added; ..."."""
+    pages = sum(f.pages for f in files if f.outcome in (ADDED, REPLACED))
+    read = f"{_count(report.read, noun)} read" + (f" ({_count(pages, 'page')})" if pages else "")
+    # The passages embedded are exactly those of the documents read: the ones added by the change.
+    return f"{read}, {_count(report.embedded, 'passage')} added; {_library_now(report)}"
+
+
+def _library_now(report: BuildReport) -> str:
+    return f"the library now has {_count(report.documents, 'document')}, {_count(report.passages, 'passage')}"
 
 
 def _web_documents(index_path: Path) -> list[str]:

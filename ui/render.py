@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from qa.config import ARTICLE_SITE_TITLE
-from qa.reference import harvard, web_address
+from qa.reference import reference_of, web_address
 from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer, Passage
 
 if TYPE_CHECKING:  # only for annotations: the UI reads these objects, it never builds them
@@ -171,12 +171,12 @@ def context_html(passage: Passage, context: tuple[str, str] | None) -> str:
 
 
 def reference_html(passage: Passage) -> str:
-    """The "Copy reference" button and the Harvard reference it copies.
+    """The "Copy reference" button and the Harvard reference it copies (a teaser's own, for a teaser).
 
     The reference sits hidden beside the button (title in `<i>`, all text escaped); a page-level
     script in `ui.app` copies it on click, since the chat's sanitiser drops inline handlers.
     """
-    reference = harvard(passage.metadata, passage.title, passage.source)
+    reference = reference_of(passage)
     return (
         '<div class="qa-reference"><button type="button" class="qa-copy-ref">Copy reference</button>'
         f'<span class="qa-ref-text">{reference.html}</span></div>'

@@ -1,6 +1,7 @@
 """The question-log report as HTML, for the Library page: what readers asked that the content
-does not answer, the answers they marked unhelpful, and where the service was unsure (it showed
-the closest passages and left the judgement to the reader). All text is escaped."""
+does not answer (those answered since they were asked marked so), the answers they marked
+unhelpful, and where the service was unsure (it showed the closest passages and left the judgement
+to the reader). All text is escaped."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ from collections.abc import Sequence
 
 from qa.questionlog import QuestionGroup, Report, storage_note
 from ui.render import text
-
-_STATUS_WORDS = {"related": "Related", "not_covered": "Not covered", "answered": "Answered", "unsure": "Not sure"}
 
 
 def _rows(groups: Sequence[QuestionGroup], with_answer: bool) -> str:
@@ -21,7 +20,7 @@ def _rows(groups: Sequence[QuestionGroup], with_answer: bool) -> str:
         )
         rows.append(
             f'<tr><td class="qa-num-cell">{g.count:,}</td><td>{text(g.question)}{also}{answer}</td>'
-            f"<td>{text(_STATUS_WORDS.get(g.status, g.status))}</td><td>{text(g.top_source) or '—'}</td>"
+            f"<td>{text(g.outcome.capitalize())}</td><td>{text(g.top_source) or '—'}</td>"
             f"<td>{text(g.last_asked[:16].replace('T', ' '))}</td></tr>"
         )
     return "".join(rows)

@@ -105,7 +105,9 @@ def create_app(
         return Response(metrics.render(info.passages, info.built_at), media_type=CONTENT_TYPE)
 
     # The Library (admin only; off without QA_ADMIN_TOKEN), before the chat takes every other path.
-    mount_library(app, index.path, admin_token=admin_token, upload_dir=upload_dir, question_log=question_log)
+    mount_library(
+        app, index.path, admin_token=admin_token, upload_dir=upload_dir, question_log=question_log, index=index
+    )
 
     demo = build_app(MeteredIndex(index, metrics, "chat"), examples=examples, question_log=question_log)
     mount(app, demo, "/", auth=auth, concurrency=concurrency)

@@ -1,9 +1,11 @@
 """Checks on a file uploaded to the Library, before anything is written or read.
 
-The name must be a plain file name (no folder part, so nothing lands outside the upload folder)
-and is cleaned of characters that are awkward in a file system; the type is decided by the
-content and must agree with the name's extension; the size is capped; a .docx (a zip) is
-refused when its parts would inflate past a limit, before any part is inflated.
+The name must be a plain file name (no folder part, so nothing lands outside the upload folder).
+It is kept as uploaded (apostrophes, accents) for citing the document and replacing it by name;
+the file itself is stored under a safe name, cleaned of characters that are awkward in a file
+system or a shell. The type is decided by the content and must agree with the name's extension;
+the size is capped; a .docx (a zip) is refused when its parts would inflate past a limit, before
+any part is inflated.
 """
 
 from __future__ import annotations
@@ -44,11 +46,14 @@ class Limits:
     docx_unzipped_bytes: int
 
 
-def clean_name(raw: str) -> str:
-    """A safe file name for `raw`, or Refused if it names a folder (`../x`, `a/b`, `C:\\x`).
+def cited_name(raw: str) -> str:
+    """The name an upload is cited by: as uploaded, or Refused if it names a folder (`../x`, `a/b`, `C:\\x`).
 
-    >>> clean_name("Ward rounds: guide?.docx")
-    'Ward rounds_ guide_.docx'
+    Unicode is normalised (NFC), so one name typed on two systems is one document; control
+    characters are dropped and an over-long name is shortened, keeping its extension.
+
+    >>> cited_name("  Café d'Été report.txt ")
+    "Café d'Été report.txt"
     """
     name = unicodedata.normalize("NFC", raw or "").strip()
     if not name:
@@ -57,11 +62,20 @@ def clean_name(raw: str) -> str:
         raise Refused("the name has a folder part; upload the file itself, named without a path")
     if name.startswith("."):
         raise Refused("hidden file names (starting with '.') are not taken")
-    name = _UNSAFE.sub("_", "".join(c for c in name if unicodedata.category(c)[0] != "C"))
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
     stem, dot, ext = name.rpartition(".")
     if len(name) > _MAX_NAME:
         name = f"{stem[: _MAX_NAME - len(ext) - 1]}.{ext}" if dot else name[:_MAX_NAME]
     return name
+
+
+def stored_name(cited: str) -> str:
+    """The safe file name an upload cited as `cited` (see `cited_name`) is stored under.
+
+    >>> stored_name("Ward rounds: guide?.docx"), stored_name("Café d'Été report.txt")
+    ('Ward rounds_ guide_.docx', 'Café d_Été report.txt')
+    """
+    return _UNSAFE.sub("_", cited)
 
 
 def sniff(data: bytes) -> str:
@@ -81,11 +95,11 @@ def sniff(data: bytes) -> str:
 
 
 def check(raw_name: str, data: bytes, limits: Limits, size: int | None = None) -> str:
-    """The cleaned name of an upload that can be indexed; raise Refused with the reason otherwise.
+    """The cited name (`cited_name`) of an upload that can be indexed; raise Refused with the reason otherwise.
 
     `size` is the upload's whole size when only its first `limits.file_bytes + 1` bytes were read.
     """
-    name = clean_name(raw_name)
+    name = cited_name(raw_name)
     extension = "." + name.rpartition(".")[2].lower() if "." in name else ""
     expected = KINDS.get(extension)
     if expected is None:
