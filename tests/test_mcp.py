@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -106,7 +108,10 @@ def test_http_behind_the_api_login_on_two_workers(built_index: Path, tmp_path: P
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
-    env = server_env(QA_API_TOKEN="reader-token", QA_UI_PASSWORD="reader-password")
+    questions = tmp_path / "questions.db"
+    env = server_env(
+        QA_API_TOKEN="reader-token", QA_UI_PASSWORD="reader-password", QA_LOG="1", QA_LOG_DB=str(questions)
+    )
     with log.open("wb") as sink:
         server = subprocess.Popen(
             [sys.executable, "-m", "ui", "--index", str(built_index), "--port", str(port), "--workers", "2"],
@@ -150,6 +155,13 @@ def test_http_behind_the_api_login_on_two_workers(built_index: Path, tmp_path: P
                 headers={"Accept": "application/json, text/event-stream", **headers},
             )
             assert refused.status_code == 401 and refused.json()["error"].startswith("this API needs a login")
+
+        # Counted and logged like the API's questions, under their own name: per session three
+        # asks and one retrieve (the refused calls never reached the index).
+        metrics = httpx2.get(f"{url}/metrics", headers={"Authorization": "Bearer reader-token"}).text
+        assert 'qa_questions_total{status="retrieved",via="mcp"} 2.0' in metrics
+        with contextlib.closing(sqlite3.connect(questions)) as db:
+            assert db.execute("SELECT channel, COUNT(*) FROM questions GROUP BY channel").fetchall() == [("mcp", 6)]
 
     finally:
         server.terminate()
