@@ -40,7 +40,7 @@ from qa.questionlog import QuestionLog
 from qa.reference import harvard, web_address
 from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Passage
 from ui.api import PassageJSON, answer_json, passage_json
-from ui.rest import AskRequest, DocumentsOut, RetrieveRequest, documents_out, invalid_field
+from ui.rest import AskRequest, DocumentsOut, RetrieveRequest, documents_out, error_response, invalid_field
 
 log = logging.getLogger(__name__)
 
@@ -249,16 +249,14 @@ def mount_mcp(
     its 401; stateless with JSON replies, so no session ties a client to one worker process.
     """
     server = QuotesServer(index, question_log)
-    # Host and Origin are checked no more (and no less) than for /api/v1: the same login guards both.
-    server.streamable_http_app(
-        stateless_http=True,
-        json_response=True,
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-    )
-    manager = server.session_manager
+    # A transport serves one run of the app (the SDK refuses a second), so each start of the
+    # app's lifespan gets a new one: a test client or a server may start the same app again.
+    running: list[ASGIApp] = []
 
     async def mcp(request: Request) -> Response:
-        return _Handover(manager.handle_request)
+        if not running:  # an app used without its lifespan (e.g. a test client outside `with`)
+            return error_response(503, "the MCP server runs only while the app's lifespan does")
+        return _Handover(running[-1])
 
     app.add_api_route(
         PATH,
@@ -267,13 +265,23 @@ def mount_mcp(
         dependencies=[Depends(authorize)],
         include_in_schema=False,
     )
-    # The transport needs its task group for as long as the app serves.
     outer = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
     async def lifespan(target: Any) -> AsyncIterator[Any]:
+        # Host and Origin are checked no more (and no less) than for /api/v1: the same login guards both.
+        server.streamable_http_app(
+            stateless_http=True,
+            json_response=True,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        manager = server.session_manager
         async with manager.run(), outer(target) as state:
-            yield state
+            running.append(manager.handle_request)
+            try:
+                yield state
+            finally:
+                running.remove(manager.handle_request)
 
     app.router.lifespan_context = lifespan
 
