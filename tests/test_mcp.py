@@ -15,12 +15,14 @@ from typing import Any
 
 import anyio
 import httpx2
+from fastapi.testclient import TestClient
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from bench.load import free_port
 from qa.config import SETTINGS
 from tests.conftest import ARTICLE
+from ui.server import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "What is collective leadership?"
@@ -166,3 +168,25 @@ def test_http_behind_the_api_login_on_two_workers(built_index: Path, tmp_path: P
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_an_app_started_twice_serves_mcp_each_time(article_index) -> None:
+    """The SDK's transport runs once; a test client (or a restart in-process) starts the app again."""
+    app = create_app(article_index)
+    hello = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    headers = {"Accept": "application/json, text/event-stream"}
+    for _ in range(2):
+        with TestClient(app) as client:
+            reply = client.post("/mcp", json=hello, headers=headers)
+            assert reply.status_code == 200, reply.text
+            assert reply.json()["result"]["serverInfo"]["name"] == "collective-leadership-qa"
+    # Outside its lifespan the app has no transport: one line, not a traceback.
+    stopped = TestClient(app).post("/mcp", json=hello, headers=headers)
+    assert stopped.status_code == 503 and stopped.json() == {
+        "error": "the MCP server runs only while the app's lifespan does"
+    }
