@@ -1,5 +1,6 @@
-"""The MCP server as an AI assistant reaches it, through the SDK's own client: over stdio
-(`python -m ui.mcp`) and over Streamable HTTP at /mcp of a real server with two workers."""
+"""The MCP server as an AI assistant reaches it, through the SDK's own client, over Streamable
+HTTP at /mcp of a real server with two workers. Over stdio, `tests/test_package.py` runs the same
+`exercise` and `check` against the installed `qa-mcp` (one start of the model, not two)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 import anyio
 import httpx2
 from fastapi.testclient import TestClient
-from mcp import Client, StdioServerParameters
+from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from bench.load import free_port
@@ -89,21 +90,6 @@ def check(seen: dict[str, Any]) -> None:
 
     assert [r.name for r in seen["resources"]] == [ARTICLE.name]
     assert seen["text"].startswith("By Michael West") and answer["answer"] in seen["text"]
-
-
-def test_stdio_lists_and_calls_every_tool(built_index: Path) -> None:
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "ui.mcp", "--index", str(built_index)],
-        env=server_env(QA_CACHE_DIR=str(SETTINGS.cache_dir.absolute())),
-        cwd=ROOT,
-    )
-
-    async def run() -> dict[str, Any]:
-        async with Client(params) as client:
-            return await exercise(client)
-
-    check(anyio.run(run))
 
 
 def test_http_behind_the_api_login_on_two_workers(built_index: Path, tmp_path: Path) -> None:

@@ -16,12 +16,14 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from typing import Any
 
 import anyio
 from mcp import Client, StdioServerParameters
 
 from qa.config import APP_NAME, SETTINGS
 from tests.conftest import ARTICLE
+from tests.test_mcp import check, exercise
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a fresh clone builds the package from (bench/, tests/ and var/ are not part of it).
@@ -97,11 +99,11 @@ def test_wheel_installs_into_a_new_venv_and_answers_from_an_empty_folder(built_i
     assert answer["passages"][0]["source"] == ARTICLE.name
     assert (data / "index" / "manifest.json").is_file() and list(empty.iterdir()) == []
 
-    # An assistant starts `qa-mcp` and asks over stdio.
+    # An assistant starts `qa-mcp`, lists its tools and calls each over stdio.
     params = StdioServerParameters(command=str(venv / "bin" / "qa-mcp"), env=asking, cwd=empty)
 
-    async def ask() -> dict:
+    async def assistant() -> dict[str, Any]:
         async with Client(params) as client:
-            return (await client.call_tool("ask", {"question": "What is collective leadership?"})).structured_content
+            return await exercise(client)
 
-    assert anyio.run(ask)["status"] == "answered"
+    check(anyio.run(assistant))
