@@ -98,6 +98,10 @@ def test_wheel_installs_into_a_new_venv_and_answers_from_an_empty_folder(built_i
     assert answer["status"] == "answered" and answer["found"] is True
     assert answer["passages"][0]["source"] == ARTICLE.name
     assert (data / "index" / "manifest.json").is_file() and list(empty.iterdir()) == []
+    # The other commands are on the PATH too, and find the same default index.
+    listing = run([venv / "bin" / "qa-index", "list"], asking, empty)
+    assert ARTICLE.name in listing and f"at {data}/" in listing
+    assert "--workers" in run([venv / "bin" / "qa-serve", "--help"], asking, empty)
 
     # An assistant starts `qa-mcp`, lists its tools and calls each over stdio.
     params = StdioServerParameters(command=str(venv / "bin" / "qa-mcp"), env=asking, cwd=empty)
