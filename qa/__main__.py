@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("question")
     parser.add_argument("--k", type=int, default=3, help="passages to show (default: %(default)s)")
-    parser.add_argument("--index", metavar="DIR", help="index folder (default: QA_INDEX_DIR or var/index)")
+    parser.add_argument("--index", metavar="DIR", help=f"index folder (default: {SETTINGS.index_dir})")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")

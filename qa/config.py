@@ -10,7 +10,27 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_ROOT.parent
+APP_NAME = "collective-leadership-qa"
+# Run from the project folder (a checkout: pyproject.toml and corpus/ beside qa/), everything the
+# service writes stays in its var/ as before. Installed with pip (qa/ inside site-packages, which
+# has neither), there is no project folder to write to: the index, uploads and question log go in
+# the user's data folder, the exported model in their cache folder (XDG), and the corpus is the
+# article bundled with the package (qa/corpus/).
+IN_PROJECT = (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "corpus").is_dir()
+
+
+def _user_dir(variable: str, fallback: str) -> Path:
+    """$`variable`/collective-leadership-qa, or ~/`fallback`/... when it is unset or relative (XDG's rule)."""
+    base = os.environ.get(variable, "").strip()
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / fallback
+    return root / APP_NAME
+
+
+DATA_DIR = PROJECT_ROOT / "var" if IN_PROJECT else _user_dir("XDG_DATA_HOME", ".local/share")
+CACHE_DIR = PROJECT_ROOT / "var" / "cache" if IN_PROJECT else _user_dir("XDG_CACHE_HOME", ".cache")
+BUNDLED_CORPUS = PROJECT_ROOT / "corpus" if IN_PROJECT else PACKAGE_ROOT / "corpus"
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -42,10 +62,10 @@ def _env_flag(name: str, default: bool) -> bool:
 @dataclass(frozen=True)
 class Settings:
     # Where things live.
-    corpus_dir: Path = field(default_factory=lambda: _env_path("QA_CORPUS_DIR", PROJECT_ROOT / "corpus"))
-    index_dir: Path = field(default_factory=lambda: _env_path("QA_INDEX_DIR", PROJECT_ROOT / "var" / "index"))
+    corpus_dir: Path = field(default_factory=lambda: _env_path("QA_CORPUS_DIR", BUNDLED_CORPUS))
+    index_dir: Path = field(default_factory=lambda: _env_path("QA_INDEX_DIR", DATA_DIR / "index"))
     # The exported ONNX model is shared by every index built with the same weights.
-    cache_dir: Path = field(default_factory=lambda: _env_path("QA_CACHE_DIR", PROJECT_ROOT / "var" / "cache"))
+    cache_dir: Path = field(default_factory=lambda: _env_path("QA_CACHE_DIR", CACHE_DIR))
 
     # Passages: whole sentences, at most this many characters (one longer sentence stands alone).
     passage_chars: int = field(default_factory=lambda: _env_int("QA_PASSAGE_CHARS", 600))
@@ -93,7 +113,7 @@ class Settings:
     # The Library (admin page and API). No token: the admin routes are off.
     admin_token: str = field(default_factory=lambda: os.environ.get("QA_ADMIN_TOKEN", "").strip())
     # Uploaded files are kept here, so a later rebuild (`index build corpus UPLOADS`) still has them.
-    upload_dir: Path = field(default_factory=lambda: _env_path("QA_UPLOAD_DIR", PROJECT_ROOT / "var" / "uploads"))
+    upload_dir: Path = field(default_factory=lambda: _env_path("QA_UPLOAD_DIR", DATA_DIR / "uploads"))
     # One upload request at most (several files); each file at most `max_file_bytes`.
     upload_max_request_bytes: int = field(default_factory=lambda: _env_int("QA_UPLOAD_MAX_REQUEST_BYTES", 100_000_000))
     # A .docx is a zip: what it may inflate to, in all (a zip bomb is refused before it is read).
@@ -103,7 +123,7 @@ class Settings:
     # up or down. No user name or address is ever stored; rows older than `log_days` are removed
     # each time a server (or `python -m qa report`) opens the log.
     log_enabled: bool = field(default_factory=lambda: _env_flag("QA_LOG", True))
-    log_db: Path = field(default_factory=lambda: _env_path("QA_LOG_DB", PROJECT_ROOT / "var" / "questions.db"))
+    log_db: Path = field(default_factory=lambda: _env_path("QA_LOG_DB", DATA_DIR / "questions.db"))
     log_days: int = field(default_factory=lambda: _env_int("QA_LOG_DAYS", 90))
 
     def splitter_id(self) -> dict[str, int]:

@@ -23,7 +23,7 @@ from qa.errors import IndexCorruptError, IndexNotFoundError
 from qa.followup import contextualize
 from qa.lexical import BM25, tokenize
 from qa.search import Corpus, Hit, rank
-from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer, Passage
+from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer, Document, Passage
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +206,10 @@ class Index:
     def info(self) -> IndexInfo:
         """The documents, passage count and build time of the index now serving."""
         return self._info(self._current())
+
+    def document(self, source: str) -> Document | None:
+        """The indexed document named `source` (its whole text, as passages quote it), or None."""
+        return self._current().data.documents.get(source)
 
     def _info(self, loaded: _Loaded) -> IndexInfo:
         manifest = loaded.data.manifest

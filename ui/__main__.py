@@ -1,10 +1,12 @@
 """`python -m ui [--index DIR] [--host 127.0.0.1] [--port 7860] [--workers N] [--no-auth]`: the web app.
 
-Serves the chat at "/" and the REST API, health and metrics beside it (see `ui.server`). Binds
-to loopback unless told otherwise; any other address needs a password (QA_UI_PASSWORD, user
-"nhs" or QA_UI_USER) or an explicit `--no-auth` (behind a proxy that authenticates). Without
---index the default index is used (QA_INDEX_DIR or the project's own), built from corpus/ on
-first use. `--workers N` runs N server processes on the one port (see `ui.workers`).
+Serves the chat at "/" and the REST API, health, metrics and MCP (/mcp) beside it (see
+`ui.server`). Binds to loopback unless told otherwise; any other address needs a password
+(QA_UI_PASSWORD, user "nhs" or QA_UI_USER) or an explicit `--no-auth` (behind a proxy that
+authenticates). Without --index the default index is used (QA_INDEX_DIR, else var/index in the
+project folder, or the user's data folder when installed with pip: see qa.config), built from
+the corpus on first use. `--workers N` runs N server processes on the one port (see `ui.workers`).
+Installed with pip, the command is `qa-serve`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from qa.config import SETTINGS
+from qa.engine import IndexInfo
 from qa.errors import IndexBusyError, IndexCorruptError, IndexNotFoundError, QAError
 from qa.questionlog import QuestionLog
 from ui.api import AnswerJSON, PassageJSON, answer_json, passage_json
@@ -78,6 +79,19 @@ class DocumentsOut(BaseModel):
     model: str
 
 
+def documents_out(info: IndexInfo) -> DocumentsOut:
+    """What an index holds (`Index.info`), as /api/v1/documents and MCP's `list_documents` return it."""
+    return DocumentsOut(
+        documents=[
+            DocumentOut(source=d.source, title=d.title, passages=d.passages, metadata=d.metadata)
+            for d in info.documents
+        ],
+        passages=info.passages,
+        built_at=info.built_at,
+        model=info.model,
+    )
+
+
 class ErrorOut(BaseModel):
     error: str
 
@@ -98,6 +112,17 @@ def error_response(status: int, message: object, headers: dict[str, str] | None 
     """`{"error": "..."}` with `status`: the first line of `message` only, never a traceback."""
     lines = str(message).strip().splitlines()
     return JSONResponse({"error": lines[0] if lines else "error"}, status_code=status, headers=headers)
+
+
+def invalid_field(errors: Sequence[Any]) -> str:
+    """The first of pydantic's `errors` as one line, "field: what is wrong" (the REST API's 422, MCP's tool error).
+
+    >>> invalid_field([{"loc": ("body", "k"), "msg": "Input should be less than or equal to 20"}])
+    'k: Input should be less than or equal to 20'
+    """
+    first = errors[0] if errors else {}
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    return f"{where or 'body'}: {first.get('msg', 'invalid request')}"
 
 
 class _GuardedRoute(APIRoute):
@@ -171,17 +196,6 @@ def make_router(index: Any, authorize: Callable[..., None], question_log: Questi
     @router.get("/documents", response_model=DocumentsOut, tags=["index"], summary="What is indexed")
     def documents() -> Response:
         """Every indexed document (name, title, passages, metadata), the passage count, when built."""
-        info = index.info
-        return _json(
-            {
-                "documents": [
-                    {"source": d.source, "title": d.title, "passages": d.passages, "metadata": d.metadata}
-                    for d in info.documents
-                ],
-                "passages": info.passages,
-                "built_at": info.built_at,
-                "model": info.model,
-            }
-        )
+        return _json(documents_out(index.info).model_dump())
 
     return router

@@ -6,11 +6,12 @@
     POST /api/v1/ask         {"question", "k", "history"} -> the answer (see ui.rest)
     POST /api/v1/retrieve    {"question", "k"} -> {"passages": [...]}
     GET  /api/v1/documents   what is indexed
+    POST /mcp                the MCP server for AI assistants (Streamable HTTP; see ui.mcp)
     GET  /docs               the OpenAPI page
 
 Every error is JSON `{"error": "one line"}` with its status code (400, 401, 413, 422, 503; 500
 for a fault of ours, whose traceback goes to the log only). With QA_UI_PASSWORD set, the API and
-/metrics need it too (HTTP Basic, the chat's user name), or `Authorization: Bearer $QA_API_TOKEN`.
+/metrics and /mcp need it too (HTTP Basic, the chat's user name), or `Authorization: Bearer $QA_API_TOKEN`.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the dependencies in `_authorizer`'s
@@ -34,9 +35,10 @@ from qa.errors import QAError
 from qa.questionlog import QuestionLog
 from ui.app import build_app, default_question_log, mount
 from ui.library import UPLOADS, mount_library
+from ui.mcp import mount_mcp
 from ui.metrics import CONTENT_TYPE, MeteredIndex, Metrics
 from ui.middleware import AccessLog, BodyLimit
-from ui.rest import ERRORS, error_response, make_router
+from ui.rest import ERRORS, error_response, invalid_field, make_router
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ def create_app(
     authorize = _authorizer(auth, api_token)
     question_log = question_log or default_question_log()
     app.include_router(make_router(MeteredIndex(index, metrics, "api"), authorize, question_log))
+    mount_mcp(app, MeteredIndex(index, metrics, "mcp"), authorize, question_log)
 
     @app.get("/healthz", tags=["service"], summary="Alive")
     def healthz() -> dict[str, Any]:
@@ -130,11 +133,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return error_response(400, "the request body is not valid JSON")
-        first = errors[0] if errors else {}
-        if tuple(first.get("loc", ())) == ("body",):
+        if errors and tuple(errors[0].get("loc", ())) == ("body",):
             return error_response(400, 'the request body must be a JSON object, e.g. {"question": "..."}')
-        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
-        return error_response(422, f"{where or 'body'}: {first.get('msg', 'invalid request')}")
+        return error_response(422, invalid_field(errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

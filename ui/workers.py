@@ -38,7 +38,8 @@ import uvicorn
 log = logging.getLogger(__name__)
 
 # Paths any worker can serve: no per-process state behind them.
-STATELESS = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json")
+# /mcp too: its server is stateless (ui.mcp), each request answered on its own.
+STATELESS = ("/api/", "/mcp", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json")
 # Under /api/, what must stay with worker 0: admin jobs live in the process that started them.
 STATEFUL_API = ("/api/v1/jobs",)
 PEEK_BYTES = 2048
@@ -49,8 +50,8 @@ FIRST_LINE_SECONDS = 10.0
 def is_stateless(request_head: bytes) -> bool:
     """Whether a connection opening with `request_head` may go to any worker.
 
-    >>> is_stateless(b"POST /api/v1/ask HTTP/1.1\\r\\nHost: x")
-    True
+    >>> is_stateless(b"POST /api/v1/ask HTTP/1.1\\r\\nHost: x"), is_stateless(b"POST /mcp HTTP/1.1\\r\\n")
+    (True, True)
     >>> is_stateless(b"GET / HTTP/1.1\\r\\n"), is_stateless(b"POST /api/v1/documents HTTP/1.1\\r\\n")
     (False, False)
     """

@@ -1,0 +1,178 @@
+"""The MCP server as an AI assistant reaches it, through the SDK's own client, over Streamable
+HTTP at /mcp of a real server with two workers. Over stdio, `tests/test_package.py` runs the same
+`exercise` and `check` against the installed `qa-mcp` (one start of the model, not two)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+from fastapi.testclient import TestClient
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from bench.load import free_port
+from qa.config import SETTINGS
+from tests.conftest import ARTICLE
+from ui.server import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "What is collective leadership?"
+EMPTY = "the question is empty: ask something, e.g. 'What is collective leadership?'"
+TOO_MANY = f"k: Input should be less than or equal to {SETTINGS.api_max_k}"
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """The environment for a server under test: offline, no question log, no login but `extra`'s."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_LOG": "0", "GRADIO_ANALYTICS_ENABLED": "False", **extra}
+    for name in ("QA_UI_PASSWORD", "QA_API_TOKEN", "QA_ADMIN_TOKEN"):
+        if name not in extra:
+            env.pop(name, None)
+    return env
+
+
+async def exercise(client: Client) -> dict[str, Any]:
+    """List the tools and resources and call each, as an assistant would; what came back, by name."""
+    seen: dict[str, Any] = {"tools": {t.name: t for t in (await client.list_tools()).tools}}
+    seen["ask"] = await client.call_tool("ask", {"question": QUESTION, "k": 2})
+    seen["follow_up"] = await client.call_tool("ask", {"question": "And who is accountable?", "history": [QUESTION]})
+    seen["retrieve"] = await client.call_tool("retrieve", {"question": "Who is accountable?", "k": 4})
+    seen["documents"] = await client.call_tool("list_documents", {})
+    seen["empty"] = await client.call_tool("ask", {"question": "   "})
+    seen["too_many"] = await client.call_tool("retrieve", {"question": QUESTION, "k": SETTINGS.api_max_k + 1})
+    seen["after_errors"] = await client.call_tool("ask", {"question": QUESTION})
+    resources = (await client.list_resources()).resources
+    seen["resources"] = resources
+    seen["text"] = (await client.read_resource(resources[0].uri)).contents[0].text
+    return seen
+
+
+def check(seen: dict[str, Any]) -> None:
+    """What every transport must give: the quote, its citation, the rules, one-line errors."""
+    tools = seen["tools"]
+    assert set(tools) == {"ask", "retrieve", "list_documents"}
+    for name in ("ask", "retrieve"):
+        description = tools[name].description
+        assert "quotation" in description and all(s in description for s in ("'unsure'", "'related'", "'not_covered'"))
+        assert "no quote may be presented as the answer" in description
+
+    ask = seen["ask"]
+    assert not ask.is_error
+    answer = ask.structured_content
+    assert answer["status"] == "answered" and answer["found"] is True
+    assert answer["answer"].startswith("Collective leadership is a leadership in which all staff take responsibility")
+    assert answer["meaning"].startswith("The quotation answers the question")
+    assert len(answer["passages"]) == 2
+    best = answer["passages"][0]
+    assert best["source"] == ARTICLE.name and best["highlight"] in best["text"] and answer["answer"] in best["text"]
+    assert best["paragraph"] >= 1 and best["page"] == 0 and best["link"] == ""
+    assert best["reference"].startswith("Michael West (2014) Michael West: collective leadership for culture change.")
+    # The follow-up is searched with the earlier question.
+    assert "collective leadership" in seen["follow_up"].structured_content["query"].lower()
+
+    assert [p["source"] for p in seen["retrieve"].structured_content["passages"]] == [ARTICLE.name] * 4
+    documents = seen["documents"].structured_content
+    assert [d["source"] for d in documents["documents"]] == [ARTICLE.name] and documents["passages"] > 10
+
+    # Bad input: a tool error with the REST API's own line, and the server answers on.
+    for name, message in (("empty", EMPTY), ("too_many", TOO_MANY)):
+        assert seen[name].is_error and [c.text for c in seen[name].content] == [message]
+    assert seen["after_errors"].structured_content["status"] == "answered"
+
+    assert [r.name for r in seen["resources"]] == [ARTICLE.name]
+    assert seen["text"].startswith("By Michael West") and answer["answer"] in seen["text"]
+
+
+def test_http_behind_the_api_login_on_two_workers(built_index: Path, tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    questions = tmp_path / "questions.db"
+    env = server_env(
+        QA_API_TOKEN="reader-token", QA_UI_PASSWORD="reader-password", QA_LOG="1", QA_LOG_DB=str(questions)
+    )
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ui", "--index", str(built_index), "--port", str(port), "--workers", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            try:
+                with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+
+        async def session(mode: str, **login: Any) -> dict[str, Any]:
+            # No kept-alive connections: each request is handed to the next worker in turn, so a
+            # session that lived in one worker's memory would be lost on the next request.
+            limits = httpx2.Limits(max_keepalive_connections=0)
+            async with (
+                httpx2.AsyncClient(timeout=60, limits=limits, **login) as http,
+                Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode) as client,
+            ):
+                return await exercise(client)
+
+        # Today's assistants open a session with the initialize handshake ("legacy" to the SDK);
+        # newer ones speak the 2026 protocol, where each request stands alone.
+        check(anyio.run(lambda: session("legacy", headers={"Authorization": "Bearer reader-token"})))
+        check(anyio.run(lambda: session("auto", auth=("nhs", "reader-password"))))
+
+        # Without the login, the same 401 as the API, before any MCP is spoken.
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            refused = httpx2.post(
+                f"{url}/mcp",
+                json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                headers={"Accept": "application/json, text/event-stream", **headers},
+            )
+            assert refused.status_code == 401 and refused.json()["error"].startswith("this API needs a login")
+
+        # Counted and logged like the API's questions, under their own name: per session three
+        # asks and one retrieve (the refused calls never reached the index).
+        metrics = httpx2.get(f"{url}/metrics", headers={"Authorization": "Bearer reader-token"}).text
+        assert 'qa_questions_total{status="retrieved",via="mcp"} 2.0' in metrics
+        with contextlib.closing(sqlite3.connect(questions)) as db:
+            assert db.execute("SELECT channel, COUNT(*) FROM questions GROUP BY channel").fetchall() == [("mcp", 6)]
+
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_an_app_started_twice_serves_mcp_each_time(article_index) -> None:
+    """The SDK's transport runs once; a test client (or a restart in-process) starts the app again."""
+    app = create_app(article_index)
+    hello = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    headers = {"Accept": "application/json, text/event-stream"}
+    for _ in range(2):
+        with TestClient(app) as client:
+            reply = client.post("/mcp", json=hello, headers=headers)
+            assert reply.status_code == 200, reply.text
+            assert reply.json()["result"]["serverInfo"]["name"] == "collective-leadership-qa"
+    # Outside its lifespan the app has no transport: one line, not a traceback.
+    stopped = TestClient(app).post("/mcp", json=hello, headers=headers)
+    assert stopped.status_code == 503 and stopped.json() == {
+        "error": "the MCP server runs only while the app's lifespan does"
+    }
