@@ -180,7 +180,7 @@ def test_fit_separates_and_round_trips_through_json():
     fitted = fit(x, y)
     assert ((fitted.probability(x) >= 0.5) == y).mean() > 0.95
     full = fit(np.hstack([x, y[:, None]]), y)
-    cascade = Judge(fitted, full, 0.5, (0.2, 0.8))
+    cascade = Judge(fitted, full, 0.3, (0.2, 0.8))
     again = Judge.from_json(json.loads(json.dumps(cascade.to_json(command="test"))))
     assert same_judge(again, cascade)
     assert same_judge(Judge.from_json(json.loads(json.dumps(judge().to_json()))), judge())
