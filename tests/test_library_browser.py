@@ -91,7 +91,7 @@ def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, 
             page.set_input_files("#files", [files / name for name in [*NEW, LONG]])
         job = sent.value.json()["job"]
         during = []
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as client:
             while (state := client.get(f"/api/v1/jobs/{job}").json())["state"] not in ("done", "failed"):
                 answer = chat_answer(client, QUESTION)
                 # Still reading or embedding once answered: the new index cannot have been published before.
