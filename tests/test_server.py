@@ -286,7 +286,8 @@ def test_api_questions_are_logged_and_the_library_reports_what_was_not_answered(
     assert "sourdough" in report["html"] and QUESTION not in report["html"]
 
 
-def test_an_on_topic_question_the_content_does_not_answer_is_related(client):
+def test_an_on_topic_question_the_content_does_not_answer_is_never_answered(client):
     answer = client.post("/api/v1/ask", json={"question": "How many nurses did the NHS employ in 2019?"}).json()
-    assert (answer["status"], answer["found"]) == ("related", False)
-    assert "does not answer" in answer["answer"] and answer["passages"]
+    assert answer["status"] in ("related", "unsure") and answer["found"] is False and answer["passages"]
+    if answer["status"] == "related":
+        assert "does not answer" in answer["answer"]
