@@ -140,9 +140,17 @@ def _wait_for_nodes(address: str, nodes: int, within: float, env: dict[str, str]
         raise RuntimeError(f"the Ray cluster did not reach {nodes} nodes: {result.stderr.decode()[-2000:]}")
 
 
-def build_with_cli(sources: list[Path], out: Path, cluster: Cluster | None = None) -> tuple[float, float]:
-    """`python -m index build SOURCES --out OUT [--ray ADDRESS]` as a user runs it: (seconds of the
-    whole command, seconds of the build as it reports them: reading to publishing, without start-up)."""
+@dataclass(frozen=True)
+class Built:
+    """One build by the command line: how long it took and what it logged."""
+
+    wall: float  # seconds of the whole command
+    seconds: float  # seconds of the build as it reports them: reading to publishing, without start-up
+    log: str  # what the command wrote to stderr (e.g. the Ray cluster it ran on)
+
+
+def build_with_cli(sources: list[Path], out: Path, cluster: Cluster | None = None) -> Built:
+    """`python -m index build SOURCES --out OUT [--ray ADDRESS]` as a user runs it."""
     command = [sys.executable, "-m", "index", "build", *map(str, sources), "--out", str(out), "--quiet"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     if cluster is not None:
@@ -154,7 +162,7 @@ def build_with_cli(sources: list[Path], out: Path, cluster: Cluster | None = Non
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
     wall = time.perf_counter() - began
     reported = re.search(r" in ([0-9.]+)s -> ", result.stdout)
-    return wall, float(reported.group(1)) if reported else wall
+    return Built(wall, float(reported.group(1)) if reported else wall, result.stderr)
 
 
 def compare(local: Path, other: Path, questions: list[str]) -> dict[str, float | int]:
@@ -205,9 +213,9 @@ def main() -> None:
         chars = write_squad_articles(corpus, args.articles)
         # Warm the page cache and the ONNX export, so neither side pays for them.
         build_with_cli([corpus], work / "warm")
-        local_wall, local_seconds = build_with_cli([corpus], work / "local")
+        local = build_with_cli([corpus], work / "local")
         with local_cluster(work, args.nodes) as cluster:
-            ray_wall, ray_seconds = build_with_cli([corpus], work / "ray", cluster)
+            ray = build_with_cli([corpus], work / "ray", cluster)
         figures = compare(work / "local", work / "ray", squad_questions(args.articles))
     local_workers = int(os.environ.get("QA_BUILD_THREADS", "0")) or min(os.cpu_count() or 1, 4)
     report(
@@ -216,16 +224,16 @@ def main() -> None:
             "articles": args.articles,
             "characters": chars,
             **figures,
-            "local_command_seconds": local_wall,
-            "local_seconds": local_seconds,
-            "local_chars_per_s": chars / local_seconds,
+            "local_command_seconds": local.wall,
+            "local_seconds": local.seconds,
+            "local_chars_per_s": chars / local.seconds,
             "local_workers": local_workers,
-            "local_chars_per_s_per_worker": chars / local_seconds / local_workers,
+            "local_chars_per_s_per_worker": chars / local.seconds / local_workers,
             "ray_nodes": args.nodes,
-            "ray_command_seconds": ray_wall,
-            "ray_seconds": ray_seconds,
-            "ray_chars_per_s": chars / ray_seconds,
-            "ray_chars_per_s_per_worker": chars / ray_seconds / args.nodes,
+            "ray_command_seconds": ray.wall,
+            "ray_seconds": ray.seconds,
+            "ray_chars_per_s": chars / ray.seconds,
+            "ray_chars_per_s_per_worker": chars / ray.seconds / args.nodes,
         },
     )
 

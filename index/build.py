@@ -165,9 +165,7 @@ def build(
     built keep their passages and vectors; documents no longer in `sources` disappear. `engine`
     says where reading and embedding run (default: here; `index.distributed.RayEngine`: a cluster).
 
-    >>> report = build([Path("corpus")], Path("/tmp/idx"))  # doctest: +SKIP
-    >>> report.passages  # doctest: +SKIP
-    19
+    E.g. `build([Path("corpus")], Path("/tmp/idx")).passages` is 19, the article's passages.
     """
     items = sources or [SETTINGS.corpus_dir]
     files, paths = _gather(items)

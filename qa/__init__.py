@@ -1,9 +1,11 @@
 """Ask the indexed content a question; get quoted passages, the answering sentence marked.
 
->>> import qa
->>> answer = qa.ask("What is collective leadership?")  # doctest: +SKIP
->>> answer.found, answer.passages[0].source  # doctest: +SKIP
-(True, 'michael-west-collective-leadership-for-culture-change.txt')
+    import qa
+    answer = qa.ask("What is collective leadership?")
+    answer.found, answer.passages[0].source
+    # (True, 'michael-west-collective-leadership-for-culture-change.txt')
+
+(An example, not a doctest: it builds the default index on first use.)
 """
 
 from __future__ import annotations
@@ -74,8 +76,7 @@ def get_index(index: Index | str | os.PathLike[str] | None = None) -> Index:
 def retrieve(question: str, k: int = 5, index: Index | str | os.PathLike[str] | None = None) -> list[Passage]:
     """The `k` passages that best answer `question`, best first (no relevance cut).
 
-    >>> [p.source for p in retrieve("Who is Michael West?", k=1)]  # doctest: +SKIP
-    ['michael-west-collective-leadership-for-culture-change.txt']
+    E.g. `retrieve("Who is Michael West?", k=1)[0].source` is the article's file name.
     """
     return get_index(index).retrieve(question, k=k)
 

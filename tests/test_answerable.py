@@ -1,5 +1,6 @@
-"""The answerability judgement: its features and the shipped weights on hand-made cases, and
-the four outcomes through the Python API and the command line on the real article index."""
+"""The answerability judgement: its features and the shipped weights on hand-made cases that only
+the feature under test tells apart, and the four outcomes through the Python API and the command line
+on the real article index, for questions written here (no fitting saw them)."""
 
 import json
 import subprocess
@@ -11,8 +12,7 @@ import pytest
 
 import qa
 from qa import answerable
-from qa.answerable import FEATURES, Evidence, Judge, Model, features, fit, judge
-from qa.crossencoder import get_cross_encoder
+from qa.answerable import FEATURES, Evidence, Judge, Model, Verdict, features, fit, judge
 from qa.lexical import BM25, tokenize
 from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE
 
@@ -84,20 +84,75 @@ def test_names_match_across_spelling_apostrophes_and_possessives():
     )
 
 
+# How much each verdict claims: a twin lacking what decides must get a weaker one.
+STRENGTH = {RELATED: 0, UNSURE: 1, ANSWERED: 2}
+
+
+def judged(question: str, text: str) -> tuple[dict[str, float], Verdict]:
+    """The features and shipped verdict of `text` found for `question`, at fixed cosines and reader.
+
+    The cosines (0.35 to the best sentence, 0.3 to the next passage's) and the reader's logit (0,
+    undecided) are the same for every case, so only the lexical and answer-type features differ.
+    """
+    one = BM25.build([text])
+    base = evidence(question, 0, 0.35)
+    x = features(
+        replace(base, sentence_cos=[0.35, 0.3], scores=[2.0, 1.9], highlight=text, passage_text=text), one, one
+    )
+    return dict(zip(FEATURES, x, strict=True)), judge().decide(x, lambda: 0.0)
+
+
 @pytest.mark.parametrize(
-    ("question", "row", "cos", "answered"),
+    ("asked", "answering", "lacking", "decides", "flips"),
     [
-        ("How many nurses does the trust employ?", 0, 0.72, True),
-        ("Who leads the quarterly review of patient safety?", 2, 0.70, True),
-        ("How many midwives work in the maternity unit?", 0, 0.42, False),
-        ("Who founded the hospital charity in 1902?", 1, 0.35, False),
+        # Answer type: the same words, with and without the number "how many" asks for (the
+        # probability falls by about half; both may stay between the cuts, "unsure").
+        (
+            "How many nurses does the trust employ?",
+            "The trust employs 4,200 nurses.",
+            "The trust employs nurses.",
+            {"number_missing"},
+            False,
+        ),
+        # Answer type: the same sentence, naming the chair or not.
+        (
+            "Who chairs the board of the trust?",
+            "The board of the trust is chaired by Dr Amara Okafor.",
+            "The board of the trust is chaired by a retired doctor.",
+            {"name_missing"},
+            True,
+        ),
     ],
 )
-def test_shipped_judgement_on_hand_made_cases(question, row, cos, answered):
-    x = features(evidence(question, row, cos), PASSAGES, PASSAGES)
-    # The real, shipped reader, when the cascade asks for it.
-    verdict = judge().decide(x, lambda: float(get_cross_encoder().score(question, [TEXTS[row]]).max()))
-    assert verdict.answered == answered
+def test_the_answer_type_alone_decides_between_hand_made_twins(asked, answering, lacking, decides, flips):
+    has, yes = judged(asked, answering)
+    lacks, no = judged(asked, lacking)
+    assert {name for name in FEATURES if has[name] != lacks[name]} == decides
+    assert yes.status != RELATED and no.probability < 0.6 * yes.probability
+    if flips:
+        assert STRENGTH[no.status] < STRENGTH[yes.status]
+
+
+# The features that read which of the question's terms the text holds.
+TERM_FEATURES = {
+    "passage_coverage",
+    "highlight_coverage",
+    "passage_missing_idf",
+    "highlight_missing_idf",
+    "sentence_x_coverage",
+    "best_sentence_coverage",
+    "pair_coverage",
+}
+
+
+def test_a_term_the_text_never_mentions_alone_decides():
+    text = "The hospital trust employs 4,200 nurses across its three sites."
+    has, yes = judged("How many nurses does the trust employ?", text)
+    lacks, no = judged("How many midwives does the trust employ?", text)  # "midwives": nowhere in the text
+    differing = {name for name in FEATURES if has[name] != lacks[name]}
+    assert differing <= TERM_FEATURES and "passage_missing_idf" in differing
+    assert lacks["passage_missing_idf"] == 1.0 > has["passage_missing_idf"]
+    assert yes.status != RELATED and STRENGTH[no.status] < STRENGTH[yes.status]
 
 
 def test_the_reader_runs_only_inside_the_band_and_then_decides():
@@ -123,6 +178,14 @@ def test_a_floor_above_the_threshold_is_refused():
         Judge(blank, blank, 0.3, 0.6, (0.0, 1.0))
 
 
+def same_judge(a: Judge, b: Judge) -> bool:
+    """Every number of both models, the two cuts and the band, equal to the last bit."""
+    models = [(a.screen, b.screen), (a.full, b.full)]
+    arrays = all(np.array_equal(getattr(m, k), getattr(n, k)) for m, n in models for k in ("mean", "scale", "weights"))
+    cuts = (a.threshold, a.floor, a.band) == (b.threshold, b.floor, b.band)
+    return arrays and all(m.bias == n.bias for m, n in models) and cuts
+
+
 def test_fit_separates_and_round_trips_through_json():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, len(FEATURES)))
@@ -130,24 +193,62 @@ def test_fit_separates_and_round_trips_through_json():
     fitted = fit(x, y)
     assert ((fitted.probability(x) >= 0.5) == y).mean() > 0.95
     full = fit(np.hstack([x, y[:, None]]), y)
-    cascade = Judge(fitted, full, 0.5, 0.3, (0.2, 0.8))
+    cascade = Judge(fitted, full, 0.3, 0.2, (0.2, 0.8))
     again = Judge.from_json(json.loads(json.dumps(cascade.to_json(command="test"))))
-    assert np.allclose(again.screen.probability(x), fitted.probability(x)) and again.band == (0.2, 0.8)
-    assert (again.threshold, again.floor) == (0.5, 0.3)
+    assert same_judge(again, cascade)
+    assert same_judge(Judge.from_json(json.loads(json.dumps(judge().to_json()))), judge())
     with pytest.raises(ValueError, match="refit"):
         answerable.Model.from_json(fitted.to_json(FEATURES), ["other"])
 
 
-ON_TOPIC_UNANSWERED = "How many nurses did the NHS employ in 2019?"
-# Asked about a passage that tells of the births without saying what was asked of the midwives:
-# the judgement can neither stand behind the quote nor rule it out (its probability sits mid-way
-# between the two cuts). Written for these tests; no fitting saw it.
+# Questions written for this test about the article (in no evaluation set, so no fitting saw them).
+ANSWERED_HERE = [
+    ("Which organisation did West work with to identify the tools for leadership strategies?", "Centre of Creative"),
+    ("Where did West experience the most profound moments of his life?", "NHS organisations have been the places"),
+    ("How do leaders shape the culture of their organisations?", "by what they attend to"),
+    ("What does West say keeps communities going?", "optimism and senses of humour"),
+]
+ON_TOPIC_UNANSWERED = [
+    "What percentage of NHS staff feel safe to speak up?",
+    "How many hospital trusts have adopted collective leadership?",
+    "How much did the NHS spend on leadership training in 2013?",
+]
+OFF_TOPIC = [
+    "What is the boiling point of water at sea level?",
+    "Which team won the 1966 football World Cup final?",
+    "How do I change a flat bicycle tyre?",
+]
+
+
+@pytest.mark.parametrize(("question", "sentence"), ANSWERED_HERE)
+def test_questions_the_article_answers_are_answered_or_unsure_with_the_answer_marked(article_index, question, sentence):
+    answer = article_index.ask(question)
+    assert answer.status in (ANSWERED, UNSURE) and sentence in answer.passages[0].highlight
+    assert answer.text == answer.passages[0].highlight or answer.status == UNSURE
+
+
+@pytest.mark.parametrize("question", ON_TOPIC_UNANSWERED)
+def test_on_topic_questions_it_does_not_answer_are_never_answered(article_index, question):
+    answer = article_index.ask(question)
+    assert answer.status in (RELATED, UNSURE) and not answer.found and answer.passages
+    assert answer.text not in answer.passages[0].text  # says so, quotes nothing as the answer
+
+
+@pytest.mark.parametrize("question", OFF_TOPIC)
+def test_off_topic_questions_are_not_covered(article_index, question):
+    assert article_index.ask(question).status == NOT_COVERED
+
+
+# Shown mid-way between the two cuts: the article tells of the births without saying what was asked
+# of the midwives, so the judgement can neither stand behind the quote nor rule it out.
 UNSURE_QUESTION = "What did West say about the midwives when his children were born?"
+# Confidently not answered (its probability far under the floor).
+NOT_ANSWERED_QUESTION = "How many nurses did the NHS employ in 2019?"
 
 
-def test_four_outcomes_through_the_python_api(article_index):
+def test_each_of_the_four_outcomes_through_the_python_api(article_index):
     assert article_index.ask("What is collective leadership?").status == ANSWERED
-    related = article_index.ask(ON_TOPIC_UNANSWERED)
+    related = article_index.ask(NOT_ANSWERED_QUESTION)
     assert related.status == RELATED and not related.found
     assert related.passages and related.text not in related.passages[0].text  # says so, quotes nothing
     unsure = article_index.ask(UNSURE_QUESTION)
@@ -163,7 +264,7 @@ def test_unsure_lies_between_the_two_cuts(article_index):
     assert shipped.floor <= article_index.judge(UNSURE_QUESTION).probability < shipped.threshold
 
 
-@pytest.mark.parametrize(("question", "status"), [(ON_TOPIC_UNANSWERED, "related"), (UNSURE_QUESTION, "unsure")])
+@pytest.mark.parametrize(("question", "status"), [(NOT_ANSWERED_QUESTION, "related"), (UNSURE_QUESTION, "unsure")])
 def test_outcomes_through_the_command_line(built_index, question, status):
     done = subprocess.run(
         [sys.executable, "-m", "qa", question, "--json", "--index", str(built_index)],

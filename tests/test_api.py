@@ -3,6 +3,7 @@
 import pytest
 
 import qa
+from qa.types import NOT_COVERED, STATUSES
 
 DEFINITION = "Collective leadership is a leadership in which all staff take responsibility"
 
@@ -46,14 +47,15 @@ def test_ask_quotes_the_answering_sentence(article_index, question, sentence):
         ("When was the article published?", "Published 4 June 2014"),
     ],
 )
-def test_known_misses_of_the_judgement_still_find_their_sentence(article_index, question, sentence):
-    # Known misses of the answerability judgement (qa.answerable, issue 10), judged "related",
-    # not answered: "in West's words" is nowhere in the text; a byline is not the prose the
-    # reader learned on (its logit -2.0). The search still puts the answering sentence first,
-    # and the reply shows it open.
+def test_hard_questions_the_article_answers_show_the_answering_sentence_first(article_index, question, sentence):
+    # Hard cases for the judgement ("in West's words" is nowhere in the text; a byline is not the
+    # prose its reader learned on): whatever it decides, the search puts the answering sentence
+    # first, marked, and the status is one that can be true of an on-topic question.
     answer = article_index.ask(question)
-    assert answer.status == "related"
     assert sentence in answer.passages[0].highlight
+    assert answer.status in STATUSES and answer.status != NOT_COVERED
+    if answer.found:
+        assert sentence in answer.text
 
 
 @pytest.mark.parametrize(

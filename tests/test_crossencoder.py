@@ -44,7 +44,7 @@ def test_shipped_model_is_small_and_is_the_one_its_record_describes():
         (
             "How many people work in the NHS?",
             "The NHS employs 1.3 million people.",
-            "What keeps communities going is optimism and senses of humour.",
+            "NHS staff work long shifts in every region of England.",
         ),
         (
             "When did the trust open its new maternity unit?",

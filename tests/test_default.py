@@ -18,11 +18,16 @@ STARTUP_SECONDS = 300
 
 
 def _up(url: str) -> bool:
+    """Whether the server at `url` serves its index: 200 from /readyz; 503 or no answer yet, not yet.
+
+    Any other answer (a 500 above all) is a failure at once, not a server that is up.
+    """
     try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True  # it answers (e.g. 401 behind a password): it is up
+        with urllib.request.urlopen(f"{url}readyz", timeout=2) as response:
+            return response.status == 200
+    except urllib.error.HTTPError as error:
+        assert error.code == 503, f"{url}readyz answered {error.code}: {error.read()[:300]!r}"
+        return False
     except OSError:
         return False
 

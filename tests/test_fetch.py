@@ -1,6 +1,6 @@
 """`index add URL` against a local web server: clean passages, citations carrying the address,
-and a 404, a redirect loop, a slow server, an oversized page or another scheme each refused in
-one line with the index left as it was; `index refresh` re-embeds only what changed."""
+and a 404, a redirect loop or chain, a slow or trickling server, an oversized page, a false PDF or
+another scheme each refused in one line with the index left as it was; `index refresh` re-embeds only what changed."""
 
 from __future__ import annotations
 
@@ -103,6 +103,13 @@ def test_fetch_failures_are_one_line_each_and_leave_the_index_as_it_was(
         "/slow": Route(ARTICLE_PAGE.encode(), delay=3),
         "/huge": Route(b"<html><body><p>" + b"Long page. " * 40_000 + b"</p></body></html>", length=False),
         "/image": Route(b"\x89PNG\r\n", content_type="image/png"),
+        # Every piece comes well within the socket's timeout; the whole page would take 6 s.
+        "/trickle": Route(ARTICLE_PAGE.encode()[:3000], trickle=0.2),
+        # Its Content-Length says it is too large: refused on the header, before a byte of the body.
+        "/declared": Route(b"<html><body><p>" + b"Long page. " * 30_000 + b"</p></body></html>"),
+        "/to-file": Route(status=302, headers={"Location": "file:///etc/passwd"}),
+        **{f"/hop{n}": Route(status=301, headers={"Location": f"/hop{n + 1}"}) for n in range(5)},
+        "/fake.pdf": Route(b"<html><body><p>A page, not a PDF.</p></body></html>", content_type="application/pdf"),
     }
     with serve(routes) as site:
         cases = {
@@ -111,6 +118,11 @@ def test_fetch_failures_are_one_line_each_and_leave_the_index_as_it_was(
             f"{site.url}/slow": "within 1s",
             f"{site.url}/huge": "200,000-byte limit",
             f"{site.url}/image": "image/png is not a web page",
+            f"{site.url}/trickle": "within 1s",
+            f"{site.url}/declared": "330,033 bytes is over the 200,000-byte limit",
+            f"{site.url}/to-file": "(redirected to file:///etc/passwd): only http and https",
+            f"{site.url}/hop0": "more than 3 redirects",
+            f"{site.url}/fake.pdf": "labelled a PDF, but it is not one",
             "file:///etc/passwd": "only http and https",
             "ftp://127.0.0.1/x.html": "only http and https",
         }

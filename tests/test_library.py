@@ -69,6 +69,7 @@ def test_without_the_admin_token_nothing_changes(library, index_copy, tmp_path):
         ("DELETE", "/api/v1/documents/michael-west-collective-leadership-for-culture-change.txt", {}),
         ("GET", "/api/v1/jobs/1-abc", {}),
         ("GET", "/api/v1/library", {}),
+        ("POST", "/api/v1/refresh", {}),
     ]
     for method, path, body in attempts:
         for headers, status in (({}, 401), ({"Authorization": "Bearer wrong"}, 403), ({"Authorization": TOKEN}, 401)):

@@ -27,7 +27,8 @@ def test_a_two_node_ray_build_equals_the_local_build(tmp_path):
     (source / "huddles.md").write_text("# Huddles\n\nA daily team huddle lasts ten minutes. Everyone speaks once.\n")
     build_with_cli([source], tmp_path / "local")
     with local_cluster(tmp_path, nodes=2) as cluster:
-        build_with_cli([source], tmp_path / "ray", cluster)
+        built = build_with_cli([source], tmp_path / "ray", cluster)
+    assert "Ray cluster: 2 CPUs on 2 nodes" in built.log  # the build ran on the cluster, not here
     figures = compare(tmp_path / "local", tmp_path / "ray", QUESTIONS)
     assert figures["same_passages"] == 1 and figures["passages"] > 19
     assert figures["max_vector_difference"] <= 1e-5

@@ -1,4 +1,4 @@
-"""A local HTTP server for tests of fetching: pages, errors, redirect loops, a slow and a huge answer.
+"""A local HTTP server for tests of fetching: pages, errors, redirects, slow, trickling and huge answers.
 
 Started on 127.0.0.1 on a free port in a thread, stopped by the test that started it.
 """
@@ -24,6 +24,7 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     length: bool = True  # send Content-Length (else the body ends when the connection closes)
+    trickle: float = 0.0  # seconds between 100-byte pieces of the body: each read is quick, the whole slow
 
 
 @dataclass
@@ -53,7 +54,12 @@ def serve(routes: dict[str, Route], tls: ssl.SSLContext | None = None) -> Iterat
                 if route.length:
                     self.send_header("Content-Length", str(len(route.body)))
                 self.end_headers()
-                self.wfile.write(route.body)
+                if not route.trickle:
+                    self.wfile.write(route.body)
+                for start in range(0, len(route.body) if route.trickle else 0, 100):
+                    self.wfile.write(route.body[start : start + 100])
+                    self.wfile.flush()
+                    time.sleep(route.trickle)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a size cap or a timeout): what the test wants
 
