@@ -84,6 +84,10 @@ class Settings:
     fetch_max_bytes: int = field(default_factory=lambda: _env_int("QA_FETCH_MAX_BYTES", 20_000_000))
     fetch_max_redirects: int = field(default_factory=lambda: _env_int("QA_FETCH_MAX_REDIRECTS", 5))
 
+    # Who readers tell about an accessibility problem (an e-mail address, a web address or plain
+    # words), named in the accessibility statement at /accessibility (ui/accessibility.py).
+    contact: str = field(default_factory=lambda: os.environ.get("QA_CONTACT", "").strip())
+
     # The Library (admin page and API). No token: the admin routes are off.
     admin_token: str = field(default_factory=lambda: os.environ.get("QA_ADMIN_TOKEN", "").strip())
     # Uploaded files are kept here, so a later rebuild (`index build corpus UPLOADS`) still has them.

@@ -108,7 +108,7 @@ class ChatService:
             answer = source.ask(question, k=clamp_k(k), history=list(earlier))
             log_id = self._record(question, answer, time.perf_counter() - began)
             contexts = [self._context(source, p) for p in answer.passages]
-            html = render.answer_html(answer, contexts, self.examples, self.suggest_as_buttons)
+            html = render.reply_html(answer, contexts, self.examples, self.suggest_as_buttons)
         except QAError as exc:
             # qa's errors are written for people ("no index at X; build one with ...").
             log.warning("question failed: %s", exc)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from qa.config import ARTICLE_SITE_TITLE
 from qa.reference import harvard, web_address
-from qa.types import RELATED, Answer, Passage
+from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer, Passage
 
 if TYPE_CHECKING:  # only for annotations: the UI reads these objects, it never builds them
     from qa import IndexInfo
@@ -29,6 +29,11 @@ QUESTION_DISPLAY_CHARS = 1000
 
 # Relevance labels qa gives, in the order of the bar's fill (1, 2 or 3 segments).
 _RELEVANCE_LEVELS = {"low": 1, "medium": 2, "high": 3}
+
+# Each reply's outcome in words, first in the reply for screen readers (visually hidden: the
+# reply shows it in its own way) and opening its announcement (ui.app's ANNOUNCE_JS), so no
+# outcome is told by colour or layout alone.
+OUTCOME_WORDS = {ANSWERED: "Answer", UNSURE: "Not sure", RELATED: "Not answered", NOT_COVERED: "Not covered"}
 
 # Metadata keys that may carry the author or the date, in order of preference.
 _AUTHOR_KEYS = ("author", "authors", "byline")
@@ -286,6 +291,21 @@ def answer_html(
     )
 
 
+def reply_html(
+    answer: Answer,
+    contexts: Sequence[tuple[str, str] | None] = (),
+    examples: Sequence[str] = (),
+    examples_as_buttons: bool = False,
+) -> str:
+    """`answer_html` led by its outcome in words (`OUTCOME_WORDS`), hidden but for screen readers.
+
+    (A class, not a data attribute, marks it: the chat's sanitiser drops data attributes.)
+    """
+    outcome = OUTCOME_WORDS.get(answer.status, answer.status)
+    body = answer_html(answer, contexts, examples, examples_as_buttons)
+    return f'<div class="qa-turn"><p class="qa-outcome qa-visually-hidden">{text(outcome)}</p>{body}</div>'
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
@@ -327,7 +347,10 @@ def index_info_html(info: IndexInfo) -> str:
             f'<td class="qa-num-cell">{doc.passages:,}</td></tr>'
         )
     table = (
-        '<div class="qa-table-wrap"><table class="qa-docs"><thead><tr><th>Document</th>'
+        # Focusable and named: on a phone the table scrolls sideways in its box, and a keyboard
+        # user can only scroll a box that takes focus (WCAG 2.1.1).
+        '<div class="qa-table-wrap" tabindex="0" role="region" aria-label="Indexed documents">'
+        '<table class="qa-docs"><thead><tr><th>Document</th>'
         '<th>Author</th><th>Date</th><th class="qa-num-cell">Passages</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
