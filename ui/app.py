@@ -79,8 +79,9 @@ OUTER_CSS = """
 }
 /* The skip link: off screen until it takes focus, then the first thing on the page. */
 .qa-skip { position: absolute; left: -10000px; top: 8px; z-index: 1000; padding: 8px 14px;
-  background: #1d4ed8; color: #ffffff !important; border-radius: 6px; font-weight: 600; }
-.qa-skip:focus { left: 8px; }
+  background: #1d4ed8; color: #ffffff !important; border-radius: 6px; font-weight: 600;
+  transition: none !important; }
+.qa-skip:focus { left: 8px !important; }
 .qa-visually-hidden { position: absolute !important; width: 1px; height: 1px; overflow: hidden;
   clip: rect(0 0 0 0); white-space: nowrap; }
 /* Gradio's Settings panel: its "beta" tag, address and run-history link are pale blue on white
@@ -103,7 +104,8 @@ OUTER_CSS = """
 # Page-wide keyboard and screen-reader help, in the head because Gradio renders the page later:
 # the skip link puts the focus in the question box itself (an anchor alone would only scroll to
 # its wrapper), and buttons Gradio leaves without a name (the Settings panel's close button, an
-# icon only) are named, since a screen reader would otherwise say just "button" (WCAG 4.1.2).
+# icon only) are named, since a screen reader would otherwise say just "button" (WCAG 4.1.2);
+# Escape closes that panel, as it does other dialogs.
 A11Y_JS = """
 <script>
 document.addEventListener("click", (event) => {
@@ -119,6 +121,11 @@ new MutationObserver(() => {
     if (!button.textContent.trim()) button.setAttribute("aria-label", "Close");
   }
 }).observe(document.documentElement, {childList: true, subtree: true});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const close = document.querySelector(".banner-wrap button[aria-label=Close]");
+  if (close) close.click();
+});
 </script>
 """
 
