@@ -351,5 +351,11 @@ def test_reflow_at_320_px_with_text_spacing_and_reduced_motion(page, site):
              .map(e => e.outerHTML.slice(0, 100))"""
     )
     assert clipped == []
-    duration = page.evaluate("() => getComputedStyle(document.querySelector('#qa-examples button')).transitionDuration")
-    assert all(float(d.rstrip("s")) < 0.001 for d in duration.split(",")), duration
+    # Gradio fades its status boxes and inputs (0.1 to 0.15 s); asked for less motion, nothing moves.
+    moving = page.evaluate(
+        """() => [...document.querySelectorAll('*')].filter(e => { const s = getComputedStyle(e);
+                return s.transitionDuration.split(',').some(d => parseFloat(d) > 0.001)
+                  || (s.animationName !== 'none' && parseFloat(s.animationDuration) > 0.001); })
+             .map(e => e.outerHTML.slice(0, 100))"""
+    )
+    assert moving == []
