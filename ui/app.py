@@ -18,7 +18,7 @@ import gradio as gr
 
 from qa.config import SETTINGS
 from qa.questionlog import QuestionLog, open_log
-from ui import render
+from ui import a11y, render
 from ui.api import make_endpoints
 from ui.chat import DEFAULT_K, MAX_K, MIN_K, ChatService
 from ui.site import site_for
@@ -56,112 +56,16 @@ SCROLL_TO_LATEST_JS = """
 """
 
 # Gradio scopes `css_paths` rules to its content area, so the page's outer padding (wide on a
-# phone), and whatever must also reach Gradio's own footer panels, can only be set from a plain
-# <style> in the page head.
-OUTER_CSS = """
+# phone), and whatever must also reach Gradio's own footer panels (`ui.a11y`), can only be set
+# from a plain <style> in the page head.
+OUTER_CSS = (
+    """
 @media (max-width: 640px) {
   .gradio-container .app.main { padding: 8px 10px !important; }
 }
-/* WCAG 2.4.7 and 2.4.11: a focus ring on everything focusable, Gradio's controls included (the
-   question box had none). Two tones, so the ring shows on light and dark backgrounds alike. */
-:focus-visible,
-.gradio-container textarea:focus-visible,
-.gradio-container input:focus-visible {
-  outline: 3px solid #1d4ed8 !important;
-  outline-offset: 2px !important;
-  box-shadow: 0 0 0 5px #ffffff !important;
-}
-.dark :focus-visible,
-.dark .gradio-container textarea:focus-visible,
-.dark .gradio-container input:focus-visible {
-  outline-color: #fbbf24 !important;
-  box-shadow: 0 0 0 5px #0b0f19 !important;
-}
-/* The skip link: off screen until it takes focus, then the first thing on the page. */
-.qa-skip { position: absolute; left: -10000px; top: 8px; z-index: 1000; padding: 8px 14px;
-  background: #1d4ed8; color: #ffffff !important; border-radius: 6px; font-weight: 600;
-  transition: none !important; }
-.qa-skip:focus { left: 8px !important; }
-.qa-visually-hidden { position: absolute !important; width: 1px; height: 1px; overflow: hidden;
-  clip: rect(0 0 0 0); white-space: nowrap; }
-/* Gradio's Settings panel: its "beta" tag, address and run-history link are pale blue on white
-   (3.4:1 or less) and its check boxes 16 px, under WCAG's 4.5:1 and 24 px (1.4.3, 2.5.8). */
-.banner-wrap .url, .run-history-button { color: #1d4ed8 !important; }
-.dark .banner-wrap .url, .dark .run-history-button { color: #bfdbfe !important; }
-.beta-tag { background: #1d4ed8 !important; color: #ffffff !important; }
-.banner-wrap ~ * input[type=checkbox], .banner-wrap input[type=checkbox] { width: 24px; height: 24px; }
-/* WCAG 2.3.3: people who ask their system for less motion get none. */
-@media (prefers-reduced-motion: reduce) {
-  *, *::before, *::after {
-    animation-duration: 0.01ms !important;
-    animation-iteration-count: 1 !important;
-    transition-duration: 0.01ms !important;
-    scroll-behavior: auto !important;
-  }
-}
 """
-
-# Page-wide keyboard and screen-reader help, in the head because Gradio renders the page later:
-# the skip link puts the focus in the question box itself (an anchor alone would only scroll to
-# its wrapper), and buttons Gradio leaves without a name (the Settings panel's close button, an
-# icon only) are named, since a screen reader would otherwise say just "button" (WCAG 4.1.2);
-# Escape closes that panel, as it does other dialogs.
-A11Y_JS = """
-<script>
-document.addEventListener("click", (event) => {
-  const skip = event.target.closest && event.target.closest(".qa-skip");
-  if (!skip) return;
-  const box = document.querySelector("#qa-question textarea");
-  if (!box) return;
-  event.preventDefault();
-  box.focus();
-});
-new MutationObserver(() => {
-  for (const button of document.querySelectorAll(".banner-wrap button:not([aria-label])")) {
-    if (!button.textContent.trim()) button.setAttribute("aria-label", "Close");
-  }
-}).observe(document.documentElement, {childList: true, subtree: true});
-document.addEventListener("keydown", (event) => {
-  if (event.key !== "Escape") return;
-  const close = document.querySelector(".banner-wrap button[aria-label=Close]");
-  if (close) close.click();
-});
-</script>
-"""
-
-# Each new reply is announced politely as its outcome in words and its first words ("Answer:
-# Collective leadership is ..."), in the live region of `SKIP_AND_ANNOUNCE` (WCAG 4.1.3). Focus
-# stays where it is. Gradio's conversation log is a live region too and would read every reply
-# out whole, citations and all, so it is turned off in favour of this one line.
-ANNOUNCE_JS = """
-() => {
-  setTimeout(() => {
-    const log = document.querySelector("#qa-chat [role=log]");
-    if (log) log.setAttribute("aria-live", "off");
-    const replies = document.querySelectorAll("#qa-chat [data-testid=bot]");
-    const region = document.getElementById("qa-announce");
-    if (!region || replies.length <= (window.qaAnnounced || 0)) {
-      window.qaAnnounced = replies.length;
-      return;
-    }
-    window.qaAnnounced = replies.length;
-    const reply = replies[replies.length - 1];
-    const named = reply.querySelector(".qa-outcome");
-    const lead = reply.querySelector(".qa-answer, .qa-reply > p:not(.qa-searched), .qa-notice");
-    const words = (lead || reply).textContent.trim().split(/\\s+/).slice(0, 20).join(" ");
-    const outcome = named ? named.textContent.trim() : "";
-    region.textContent = outcome && !words.startsWith(outcome) ? `${outcome}: ${words}` : words;
-  }, 80);
-}
-"""
-
-# Before the conversation: the skip link (first in the Tab order) and the polite live region
-# the replies are announced in. After everything: the link to the accessibility statement.
-SKIP_AND_ANNOUNCE = (
-    '<a class="qa-skip" href="#qa-question">Skip to the question box</a>'
-    '<div id="qa-announce" class="qa-visually-hidden" role="status" aria-live="polite" aria-atomic="true"></div>'
+    + a11y.HEAD_CSS
 )
-FOOTER = '<p class="qa-footer"><a href="accessibility">Accessibility statement</a></p>'
 
 # "Copy reference" under each citation (ui.render.reference_html). One listener for the whole
 # page, since the chat's sanitiser strips inline handlers and replies arrive after load. The
@@ -206,7 +110,7 @@ document.addEventListener("click", async (event) => {
 
 # What the page's <head> needs besides Gradio's own; any server mounting the chat passes it on
 # (`launch(head=...)` or `gr.mount_gradio_app(..., head=...)`).
-PAGE_HEAD = f"<style>{OUTER_CSS}</style>{A11Y_JS}{COPY_REFERENCE_JS}"
+PAGE_HEAD = f"<style>{OUTER_CSS}</style>{a11y.HEAD_JS}{COPY_REFERENCE_JS}"
 
 # System fonts only: the default theme fetches Google Fonts, which fails (and logs console
 # errors) on machines without internet access, and sends every visitor's address to Google.
@@ -356,7 +260,7 @@ def build_app(
 
     shown = site.examples if fixed_examples is None else fixed_examples
     with gr.Blocks(title=site.title, analytics_enabled=False) as demo:
-        gr.HTML(SKIP_AND_ANNOUNCE, elem_id="qa-skip-and-announce", padding=False)
+        gr.HTML(a11y.SKIP_AND_ANNOUNCE, elem_id="qa-skip-and-announce", padding=False)
         header = gr.HTML(render.header_html(info, site.title), elem_id="qa-header")
         chatbot = gr.Chatbot(
             elem_id="qa-chat",
@@ -408,7 +312,7 @@ def build_app(
             )
         with gr.Accordion("What is indexed", open=False):
             info_panel = gr.HTML(render.index_info_html(info), elem_id="qa-info")
-        gr.HTML(FOOTER, elem_id="qa-footer", padding=False)
+        gr.HTML(a11y.FOOTER, elem_id="qa-footer", padding=False)
 
         asked = gr.State([])  # this conversation's earlier questions, for follow-ups
         # One question at a time per conversation: the chat is replaced whole by each step, so
@@ -474,7 +378,7 @@ def build_app(
         ).then(page, None, refreshed, **quick).then(None, js=TAB_TITLE_JS, **quick)
         demo.load(loaded_page, None, [*refreshed, question], **quick).then(None, js=TAB_TITLE_JS, **quick)
         chatbot.change(fn=None, js=SCROLL_TO_LATEST_JS)
-        chatbot.change(fn=None, js=ANNOUNCE_JS)
+        chatbot.change(fn=None, js=a11y.ANNOUNCE_JS)
         # Clearing the chat starts a new conversation: earlier questions no longer apply.
         chatbot.clear(lambda: ([], {}), None, [asked, logged], queue=False, api_visibility="private")
 
