@@ -110,6 +110,10 @@ class Settings:
         default_factory=lambda: tuple(e.strip() for e in os.environ.get("QA_FETCH_ALLOW", "").split(",") if e.strip())
     )
 
+    # Who readers tell about an accessibility problem (an e-mail address, a web address or plain
+    # words), named in the accessibility statement at /accessibility (ui/accessibility.py).
+    contact: str = field(default_factory=lambda: os.environ.get("QA_CONTACT", "").strip())
+
     # The Library (admin page and API). No token: the admin routes are off.
     admin_token: str = field(default_factory=lambda: os.environ.get("QA_ADMIN_TOKEN", "").strip())
     # Uploaded files are kept here, so a later rebuild (`index build corpus UPLOADS`) still has them.

@@ -202,7 +202,10 @@ def test_follow_up_shows_what_was_searched():
 
 def test_not_covered_is_plain_with_suggestions_and_closest_passages_collapsed():
     html = render.answer_html(not_found_answer(), examples=["What is collective leadership?"])
-    assert "<strong>Not covered.</strong> The indexed content does not cover this question." in html
+    assert (
+        '<strong class="qa-outcome-words">Not covered</strong>. '
+        '<span class="qa-outcome-text">The indexed content does not cover this question.</span>'
+    ) in html
     assert "<li>What is collective leadership?</li>" in html
     assert "Closest passages (they do not answer the question)" in html
     closest = html[html.index('<details class="qa-closest">') :]
@@ -213,12 +216,12 @@ def test_not_covered_is_plain_with_suggestions_and_closest_passages_collapsed():
 
 def test_each_outcome_opens_with_its_words_and_an_icon_never_colour_alone():
     base = not_found_answer()
-    words = {"answered": "Answer.", "unsure": "Not sure.", "related": "Not answered.", "not_covered": "Not covered."}
+    words = {"answered": "Answer", "unsure": "Not sure", "related": "Not answered", "not_covered": "Not covered"}
     icons = set()
     for status, said in words.items():
         answer = replace(base, status=status, found=status == "answered", text="quote" if status == "answered" else "t")
         html = render.answer_html(answer)
-        assert f"<strong>{said}</strong>" in html
+        assert f'<strong class="qa-outcome-words">{said}</strong>.' in html
         icons.add(re.search(r'<span class="qa-icon" aria-hidden="true">(.)</span>', html).group(1))
     assert len(icons) == 4  # four different shapes
 
@@ -226,7 +229,7 @@ def test_each_outcome_opens_with_its_words_and_an_icon_never_colour_alone():
 def test_unsure_shows_the_closest_passages_open_and_claims_nothing():
     answer = replace(not_found_answer(), status="unsure", text=qa.engine.UNSURE_TEXT)
     html = render.answer_html(answer, examples=["What is collective leadership?"])
-    assert f"<strong>Not sure.</strong> {qa.engine.UNSURE_TEXT}" in html
+    assert f'Not sure</strong>. <span class="qa-outcome-text">{qa.engine.UNSURE_TEXT}</span>' in html
     assert "qa-answer" not in html  # no quote is presented as the answer
     assert "qa-closest" not in html and html.index("Closest passages, likeliest sentence marked") < html.index(
         "qa-cite"

@@ -18,7 +18,7 @@ import gradio as gr
 
 from qa.config import SETTINGS
 from qa.questionlog import QuestionLog, open_log
-from ui import render
+from ui import a11y, render
 from ui.api import make_endpoints
 from ui.chat import DEFAULT_K, MAX_K, MIN_K, ChatService
 from ui.site import site_for
@@ -56,12 +56,16 @@ SCROLL_TO_LATEST_JS = """
 """
 
 # Gradio scopes `css_paths` rules to its content area, so the page's outer padding (wide on a
-# phone) can only be reached from a plain <style> in the page head.
-OUTER_CSS = """
+# phone), and whatever must also reach Gradio's own footer panels (`ui.a11y`), can only be set
+# from a plain <style> in the page head.
+OUTER_CSS = (
+    """
 @media (max-width: 640px) {
   .gradio-container .app.main { padding: 8px 10px !important; }
 }
 """
+    + a11y.HEAD_CSS
+)
 
 # "Copy reference" under each citation (ui.render.reference_html). One listener for the whole
 # page, since the chat's sanitiser strips inline handlers and replies arrive after load. The
@@ -106,7 +110,7 @@ document.addEventListener("click", async (event) => {
 
 # What the page's <head> needs besides Gradio's own; any server mounting the chat passes it on
 # (`launch(head=...)` or `gr.mount_gradio_app(..., head=...)`).
-PAGE_HEAD = f"<style>{OUTER_CSS}</style>{COPY_REFERENCE_JS}"
+PAGE_HEAD = f"<style>{OUTER_CSS}</style>{a11y.HEAD_JS}{COPY_REFERENCE_JS}"
 
 # System fonts only: the default theme fetches Google Fonts, which fails (and logs console
 # errors) on machines without internet access, and sends every visitor's address to Google.
@@ -115,8 +119,31 @@ _MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
 
 
 def theme() -> gr.themes.Base:
-    """A calm theme with system fonts, so the page loads nothing from other sites."""
-    return gr.themes.Soft(primary_hue="blue", neutral_hue="slate", font=_SANS, font_mono=_MONO)
+    """A calm theme with system fonts, so the page loads nothing from other sites.
+
+    The Soft theme's grey text, blue labels and white-on-blue buttons fall below WCAG's 4.5:1
+    contrast (axe-core measured 2.4 to 3.7); these shades keep its look and pass in both schemes.
+    """
+    return gr.themes.Soft(primary_hue="blue", neutral_hue="slate", font=_SANS, font_mono=_MONO).set(
+        body_text_color_subdued="*neutral_600",
+        body_text_color_subdued_dark="*neutral_300",
+        block_label_text_color="*primary_700",
+        block_title_text_color="*primary_700",
+        input_placeholder_color="*neutral_500",
+        input_placeholder_color_dark="*neutral_400",
+        link_text_color="*primary_700",
+        link_text_color_hover="*primary_800",
+        link_text_color_visited="*primary_800",
+        link_text_color_dark="*primary_300",
+        link_text_color_hover_dark="*primary_200",
+        link_text_color_visited_dark="*primary_200",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_border_color="*primary_700",
+        button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover_dark="*primary_800",
+        button_primary_border_color_dark="*primary_700",
+    )
 
 
 Message = dict[str, Any]
@@ -233,6 +260,7 @@ def build_app(
 
     shown = site.examples if fixed_examples is None else fixed_examples
     with gr.Blocks(title=site.title, analytics_enabled=False) as demo:
+        gr.HTML(a11y.SKIP_AND_ANNOUNCE, elem_id="qa-skip-and-announce", padding=False)
         header = gr.HTML(render.header_html(info, site.title), elem_id="qa-header")
         chatbot = gr.Chatbot(
             elem_id="qa-chat",
@@ -284,6 +312,7 @@ def build_app(
             )
         with gr.Accordion("What is indexed", open=False):
             info_panel = gr.HTML(render.index_info_html(info), elem_id="qa-info")
+        gr.HTML(a11y.FOOTER, elem_id="qa-footer", padding=False)
 
         asked = gr.State([])  # this conversation's earlier questions, for follow-ups
         # One question at a time per conversation: the chat is replaced whole by each step, so
@@ -349,6 +378,7 @@ def build_app(
         ).then(page, None, refreshed, **quick).then(None, js=TAB_TITLE_JS, **quick)
         demo.load(loaded_page, None, [*refreshed, question], **quick).then(None, js=TAB_TITLE_JS, **quick)
         chatbot.change(fn=None, js=SCROLL_TO_LATEST_JS)
+        chatbot.change(fn=None, js=a11y.ANNOUNCE_JS)
         # Clearing the chat starts a new conversation: earlier questions no longer apply.
         chatbot.clear(lambda: ([], {}), None, [asked, logged], queue=False, api_visibility="private")
 

@@ -30,6 +30,12 @@ QUESTION_DISPLAY_CHARS = 1000
 # Relevance labels qa gives, in the order of the bar's fill (1, 2 or 3 segments).
 _RELEVANCE_LEVELS = {"low": 1, "medium": 2, "high": 3}
 
+# Each reply opens with its outcome in words and an icon (the icon is not read out: the words say
+# it), so no outcome is told by colour or layout alone; the words also open the reply's
+# announcement (ui.a11y's ANNOUNCE_JS).
+OUTCOME_WORDS = {ANSWERED: "Answer", UNSURE: "Not sure", RELATED: "Not answered", NOT_COVERED: "Not covered"}
+_OUTCOME_ICONS = {ANSWERED: "✓", UNSURE: "?", RELATED: "✗", NOT_COVERED: "–"}
+
 # Metadata keys that may carry the author or the date, in order of preference.
 _AUTHOR_KEYS = ("author", "authors", "byline")
 _DATE_KEYS = ("date", "published", "publication_date", "updated")
@@ -234,20 +240,16 @@ def suggestions_html(examples: Sequence[str], as_buttons: bool = False) -> str:
     return f'{label}<ul class="qa-suggest">{items}</ul>'
 
 
-# Each outcome's words and icon, so the four differ without colour (the icon is not read out: the
-# words say it).
-_OUTCOMES = {
-    ANSWERED: ("✓", "Answer"),
-    UNSURE: ("?", "Not sure"),
-    RELATED: ("✗", "Not answered"),
-    NOT_COVERED: ("–", "Not covered"),
-}
+def outcome_html(status: str, said: str = "") -> str:
+    """The outcome's icon and words, then what is `said` of it, as one paragraph.
 
-
-def outcome_html(status: str) -> str:
-    """The outcome's icon and words, e.g. for "unsure" a question mark and "Not sure"."""
-    icon, words = _OUTCOMES[status]
-    return f'<span class="qa-icon" aria-hidden="true">{icon}</span><strong>{words}.</strong>'
+    >>> outcome_html("unsure", "It may.").split("</span>", 1)[1]
+    '<strong class="qa-outcome-words">Not sure</strong>. <span class="qa-outcome-text">It may.</span></p>'
+    """
+    icon = f'<span class="qa-icon" aria-hidden="true">{_OUTCOME_ICONS[status]}</span>'
+    words = f'<strong class="qa-outcome-words">{OUTCOME_WORDS[status]}</strong>.'
+    told = f' <span class="qa-outcome-text">{text(said)}</span>' if said else ""
+    return f'<p class="qa-outcome">{icon}{words}{told}</p>'
 
 
 def answer_html(
@@ -269,12 +271,11 @@ def answer_html(
     says the chat shows `examples` as buttons after the message, so they are not listed here.
     """
     searched = searched_html(answer)
-    outcome = outcome_html(answer.status)
     if answer.found:
         source = _answer_source(answer)
         ref = f' <span class="qa-ref">[{source}]</span>' if source else ""
         return (
-            f'<div class="qa-reply qa-found">{searched}<p class="qa-outcome">{outcome}</p>'
+            f'<div class="qa-reply qa-found">{searched}{outcome_html(answer.status)}'
             f'<blockquote class="qa-answer"><p>{text(answer.text)}{ref}</p></blockquote>'
             f'<p class="qa-sources-label">Sources</p>{citations_html(answer.passages, contexts)}'
             "</div>"
@@ -282,7 +283,7 @@ def answer_html(
     if answer.status == UNSURE:
         return (
             f'<div class="qa-reply qa-unsure">{searched}'
-            f'<p class="qa-outcome qa-unsure-note">{outcome} {text(answer.text)}</p>'
+            f"{outcome_html(answer.status, answer.text)}"
             '<p class="qa-sources-label qa-unsure-label">Closest passages, likeliest sentence marked</p>'
             f"{citations_html(answer.passages, contexts)}</div>"
         )
@@ -296,7 +297,7 @@ def answer_html(
             )
         return (
             f'<div class="qa-reply qa-related">{searched}'
-            f'<p class="qa-outcome qa-not-answered">{outcome} {text(answer.text)}</p>'
+            f"{outcome_html(answer.status, answer.text)}"
             f"{related}{suggestions}</div>"
         )
     closest = ""
@@ -307,7 +308,7 @@ def answer_html(
         )
     return (
         f'<div class="qa-reply qa-not-found">{searched}'
-        f'<p class="qa-outcome qa-not-covered">{outcome} {text(answer.text)}</p>'
+        f"{outcome_html(answer.status, answer.text)}"
         f"{closest}{suggestions}</div>"
     )
 
@@ -353,7 +354,10 @@ def index_info_html(info: IndexInfo) -> str:
             f'<td class="qa-num-cell">{doc.passages:,}</td></tr>'
         )
     table = (
-        '<div class="qa-table-wrap"><table class="qa-docs"><thead><tr><th>Document</th>'
+        # Focusable and named: on a phone the table scrolls sideways in its box, and a keyboard
+        # user can only scroll a box that takes focus (WCAG 2.1.1).
+        '<div class="qa-table-wrap" tabindex="0" role="region" aria-label="Indexed documents">'
+        '<table class="qa-docs"><thead><tr><th>Document</th>'
         '<th>Author</th><th>Date</th><th class="qa-num-cell">Passages</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )

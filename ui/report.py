@@ -30,7 +30,10 @@ def _table(title: str, groups: Sequence[QuestionGroup], with_answer: bool, css: 
     if not groups:
         return f'<section class="{css}"><h3>{text(title)}</h3><p>None yet.</p></section>'
     return (
-        f'<section class="{css}"><h3>{text(title)}</h3><div class="qa-table-wrap"><table class="qa-report">'
+        # Focusable and named: on a phone the table scrolls sideways in its box, and a keyboard
+        # user can only scroll a box that takes focus (WCAG 2.1.1).
+        f'<section class="{css}"><h3>{text(title)}</h3>'
+        f'<div class="qa-table-wrap" tabindex="0" role="region" aria-label="{text(title)}"><table class="qa-report">'
         '<thead><tr><th class="qa-num-cell">Times</th><th>Question</th><th>Outcome</th><th>Top source</th>'
         f"<th>Last (UTC)</th></tr></thead><tbody>{_rows(groups, with_answer)}</tbody></table></div></section>"
     )

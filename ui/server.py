@@ -8,6 +8,7 @@
     GET  /api/v1/documents   what is indexed
     POST /mcp                the MCP server for AI assistants (Streamable HTTP; see ui.mcp)
     GET  /docs               the OpenAPI page
+    GET  /accessibility      the accessibility statement (ui.accessibility)
 
 Every error is JSON `{"error": "one line"}` with its status code (400, 401, 413, 422, 503; 500
 for a fault of ours, whose traceback goes to the log only). With QA_UI_PASSWORD set, the API and
@@ -33,12 +34,14 @@ from qa import store
 from qa.config import SETTINGS
 from qa.errors import QAError
 from qa.questionlog import QuestionLog
+from ui.accessibility import mount_accessibility
 from ui.app import build_app, default_question_log, mount
 from ui.library import UPLOADS, mount_library
 from ui.mcp import mount_mcp
 from ui.metrics import CONTENT_TYPE, MeteredIndex, Metrics
 from ui.middleware import AccessLog, BodyLimit
 from ui.rest import ERRORS, error_response, invalid_field, make_router
+from ui.site import site_for
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +115,7 @@ def create_app(
         app, index.path, admin_token=admin_token, upload_dir=upload_dir, question_log=question_log, index=index
     )
 
+    mount_accessibility(app, lambda: site_for(index.info).title)
     demo = build_app(MeteredIndex(index, metrics, "chat"), examples=examples, question_log=question_log)
     mount(app, demo, "/", auth=auth, concurrency=concurrency)
     # The last added runs first: the access log sees (and times) the body limit's refusals too.
