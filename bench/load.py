@@ -397,10 +397,21 @@ def wrk(url: str, bodies: Sequence[dict[str, Any]], concurrency: int, seconds: f
     script = workdir / "mix.lua"
     # Lua long strings hold the JSON as it is, whatever quotes it has.
     script.write_text(_WRK_SCRIPT % ", ".join(f"[==[{json.dumps(b)}]==]" for b in bodies), encoding="utf-8")
-    command = [tool, "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "30s", "-s", str(script), url]
+    # wrk takes whole seconds.
+    command = [
+        tool,
+        "-t1",
+        f"-c{concurrency}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(script),
+        url,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
     if result.returncode != 0:
-        raise RuntimeError(f"wrk failed: {result.stderr[-2000:]}")
+        raise RuntimeError(f"wrk failed (exit {result.returncode}): {(result.stderr or result.stdout)[-2000:]}")
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     failed = int(figures["failed"])
     return Round(int(figures["requests"]) - failed, failed, *(figures[k] / 1e6 for k in ("p50", "p95", "max")))
