@@ -23,7 +23,7 @@ from tests.test_library import ADMIN, NOTE, sources, wait
 from tests.webserver import ARTICLE_PAGE
 from ui.jobs import DONE, FAILED
 from ui.server import create_app
-from ui.uploads import Refused, clean_name
+from ui.uploads import Refused, cited_name
 
 ARTICLE = "michael-west-collective-leadership-for-culture-change.txt"
 
@@ -107,7 +107,7 @@ def test_each_refusal_has_its_code_and_reason_and_changes_nothing(site, tmp_path
     assert "parts, over the 2,000 a document may have" in refusal["reason"]
     assert site.state() == before and sources(client) == indexed
 
-    # Two files cleaned to one name: the second is refused, the first alone is kept.
+    # Two files whose names are stored alike: the second is refused, the first is kept, cited as uploaded.
     twins = [("files", ("Rota: plan.md", NOTE)), ("files", ("Rota_ plan.md", NOTE))]
     response = post("/api/v1/documents", files=twins, headers=ADMIN)
     assert response.status_code == 202, response.text
@@ -115,8 +115,8 @@ def test_each_refusal_has_its_code_and_reason_and_changes_nothing(site, tmp_path
         {"name": "Rota_ plan.md", "reason": "another file in this upload has the same name"}
     ]
     assert wait(client, response.json()["job"])["state"] == DONE
-    assert "Rota_ plan.md" in sources(client)
-    removed = client.delete("/api/v1/documents/Rota_ plan.md", headers=ADMIN)
+    assert "Rota: plan.md" in sources(client)
+    removed = client.delete("/api/v1/documents/Rota: plan.md", headers=ADMIN)
     assert wait(client, removed.json()["job"])["state"] == DONE
 
 
@@ -133,9 +133,9 @@ def test_each_refusal_has_its_code_and_reason_and_changes_nothing(site, tmp_path
         ("  ", "no name"),
     ],
 )
-def test_clean_name_refuses_folders_drives_and_hidden_names(name, says):
+def test_cited_name_refuses_folders_drives_and_hidden_names(name, says):
     with pytest.raises(Refused, match=says):
-        clean_name(name)
+        cited_name(name)
 
 
 def test_a_failed_job_leaves_the_index_the_uploads_and_the_staging_as_they_were(site):
