@@ -21,6 +21,7 @@ from qa.questionlog import QuestionLog, open_log
 from ui import render
 from ui.api import make_endpoints
 from ui.chat import DEFAULT_K, MAX_K, MIN_K, ChatService
+from ui.security import ClientLimit, too_many
 from ui.site import site_for
 
 log = logging.getLogger(__name__)
@@ -194,6 +195,7 @@ def build_app(
     examples: Sequence[str] | None = None,
     default_k: int = DEFAULT_K,
     question_log: QuestionLog | None = None,
+    limit: ClientLimit | None = None,
 ) -> gr.Blocks:
     """Build the chat page for `index` (a `qa.Index`); `examples` are offered to click.
 
@@ -302,8 +304,9 @@ def build_app(
             earlier: list[str] | None,
             k_value: float,
             rows: dict[int, int] | None,
+            request: gr.Request,
         ) -> Iterator[tuple[Any, Any, Any, Any]]:
-            """Show the question (escaped), then add its answer.
+            """Show the question (escaped), then add its answer (or say the client must wait).
 
             A generator, so the question appears as soon as this starts, before the answer.
             """
@@ -315,6 +318,11 @@ def build_app(
             if message.strip():
                 chat.append({"role": "user", "content": render.question_html(message)})
                 yield chat, gr.skip(), gr.skip(), gr.skip()
+            wait = limit.wait(request.client.host if request.client else None, request.headers, "chat") if limit else 0
+            if wait:
+                notice = render.notice_html(too_many(wait).capitalize() + ".", "error")
+                yield [*chat, {"role": "assistant", "content": notice}], earlier, 0.0, rows
+                return
             turn = service.reply(message, earlier, k_value)
             reply: Message = {"role": "assistant", "content": turn.html}
             if turn.suggestions:
