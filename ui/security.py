@@ -35,19 +35,22 @@ from ui.middleware import send_json
 Scope = dict[str, Any]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-# What the pages need, and why:
+# What the chat's page needs, and why (checked in Chromium: tests/test_browser_security.py):
 # - script-src 'unsafe-inline': Gradio writes its configuration into an inline <script> of the
-#   page it generates (no nonce can be added to it), the chat's PAGE_HEAD script (copy reference)
-#   is inline, and so is the Library's one script. No 'unsafe-eval': neither page needs it.
+#   page it generates (no nonce can be added to it), and the chat's PAGE_HEAD script (copy
+#   reference) is inline.
+# - script-src 'unsafe-eval': Gradio runs the `js=` code of event listeners (the chat's scroll to
+#   the latest question, the tab title) by compiling it with `new Function`; without it the page
+#   stops at its first script and the chat never appears.
 # - style-src 'unsafe-inline': Gradio's components set style attributes and inject <style>
 #   elements for the theme at run time; the Library page has inline styles too.
 # - img-src data: blob:, font-src data:: Gradio's icons and the theme's embedded images.
 # - connect-src 'self': the chat talks to its own server only (fetch and server-sent events).
 # - worker-src blob:: Gradio starts a web worker from a blob for its client.
 # Everything else (plugins, other origins, forms to other sites, <base> changes) is refused.
-_PAGE_SOURCES = {
+_CHAT_SOURCES = {
     "default-src": "'self'",
-    "script-src": "'self' 'unsafe-inline'",
+    "script-src": "'self' 'unsafe-inline' 'unsafe-eval'",
     "style-src": "'self' 'unsafe-inline'",
     "img-src": "'self' data: blob:",
     "font-src": "'self' data:",
@@ -58,21 +61,26 @@ _PAGE_SOURCES = {
     "base-uri": "'self'",
     "form-action": "'self'",
 }
+# The Library, where the admin token is typed, is our own page: one inline script and inline
+# styles, no eval.
+_LIBRARY_SOURCES = {**_CHAT_SOURCES, "script-src": "'self' 'unsafe-inline'"}
 # FastAPI's /docs page loads Swagger UI's script and style from jsDelivr and its icon from
 # fastapi.tiangolo.com; only that page may (it works only where the internet can be reached).
 _DOCS_SOURCES = {
-    **_PAGE_SOURCES,
-    "script-src": "'self' 'unsafe-inline' https://cdn.jsdelivr.net",
+    **_CHAT_SOURCES,
+    "script-src": "'self' 'unsafe-inline' 'unsafe-eval' https://cdn.jsdelivr.net",
     "style-src": "'self' 'unsafe-inline' https://cdn.jsdelivr.net",
     "img-src": "'self' data: https://fastapi.tiangolo.com",
 }
-DOCS_PATH = "/docs"
+# JSON and metrics are never rendered as pages: nothing at all may load in them.
+_DATA_SOURCES = {"default-src": "'none'"}
+POLICIES = {"chat": _CHAT_SOURCES, "library": _LIBRARY_SOURCES, "docs": _DOCS_SOURCES, "data": _DATA_SOURCES}
 # Nothing here uses the camera, the microphone, where the reader is, payments or devices; the
 # chat's "Copy reference" button writes to the clipboard, from this site only.
 PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
     "midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), "
-    "interest-cohort=(), clipboard-write=(self)"
+    "clipboard-write=(self)"
 )
 # Responses that must never be kept by a browser or a proxy: what an admin sees, and the API's
 # answers (which depend on an index that changes).
@@ -80,14 +88,29 @@ NO_STORE_PREFIXES = ("/api/", "/library", "/metrics")
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-def content_security_policy(frame_ancestors: str, docs: bool = False) -> str:
-    """The Content-Security-Policy header (that of the /docs page when `docs`).
+def content_security_policy(frame_ancestors: str, kind: str = "chat") -> str:
+    """The Content-Security-Policy header for a `kind` of response (a key of POLICIES).
 
-    >>> content_security_policy("'self'").endswith("frame-ancestors 'self'")
-    True
+    >>> content_security_policy("'self'", "data")
+    "default-src 'none'; frame-ancestors 'self'"
     """
-    sources = {**(_DOCS_SOURCES if docs else _PAGE_SOURCES), "frame-ancestors": frame_ancestors}
+    sources = {**POLICIES[kind], "frame-ancestors": frame_ancestors}
     return "; ".join(f"{name} {value}" for name, value in sources.items())
+
+
+def response_kind(path: str) -> str:
+    """Which policy a path's responses get.
+
+    >>> [response_kind(p) for p in ("/", "/library", "/docs", "/api/v1/ask", "/metrics")]
+    ['chat', 'library', 'docs', 'data', 'data']
+    """
+    if path == "/docs":
+        return "docs"
+    if path.startswith("/library"):
+        return "library"
+    if path.startswith(("/api/", "/metrics", "/openapi.json", "/healthz", "/readyz")):
+        return "data"
+    return "chat"
 
 
 class SecurityHeaders:
@@ -106,17 +129,20 @@ class SecurityHeaders:
             common.append((b"x-frame-options", b"SAMEORIGIN"))
         if settings.hsts:
             common.append((b"strict-transport-security", HSTS.encode()))
-        page_csp = content_security_policy(settings.frame_ancestors).encode()
-        docs_csp = content_security_policy(settings.frame_ancestors, docs=True).encode()
-        self._page = [(b"content-security-policy", page_csp), *common]
-        self._docs = [(b"content-security-policy", docs_csp), *common]
+        self._headers = {
+            kind: [
+                (b"content-security-policy", content_security_policy(settings.frame_ancestors, kind).encode()),
+                *common,
+            ]
+            for kind in POLICIES
+        }
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        extra = list(self._docs if path == DOCS_PATH else self._page)
+        extra = list(self._headers[response_kind(path)])
         if path.startswith(NO_STORE_PREFIXES):
             extra.append((b"cache-control", b"no-store"))
 
