@@ -129,6 +129,24 @@ def test_a_rapid_client_is_limited_while_another_is_answered(guarded):
     assert guarded.post("/api/v1/ask", json={"question": QUESTION}, headers=bearer(READER)).status_code == 200
 
 
+def gradio_call(url: str, endpoint: str, *data: object) -> str:
+    """Call one of the chat's Gradio endpoints over its HTTP API; the event stream's text."""
+    event = httpx.post(f"{url}/gradio_api/call/{endpoint}", json={"data": list(data)}).json()["event_id"]
+    return httpx.get(f"{url}/gradio_api/call/{endpoint}/{event}", timeout=60).text
+
+
+def test_the_chat_endpoints_and_the_api_share_one_limit_per_client(article_index):
+    app = create_app(article_index, rate_limit=0.1)  # one question, then one every ten seconds
+    with serve_app(app) as url:
+        assert "event: complete" in gradio_call(url, "retrieve", QUESTION, 2)
+        # Refused (over this HTTP API Gradio keeps the message to itself; the count below says why).
+        assert "event: error" in gradio_call(url, "ask", QUESTION, 2, [])
+        refused = httpx.post(f"{url}/api/v1/ask", json={"question": QUESTION})
+        assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 10
+        metrics = httpx.get(f"{url}/metrics").text
+    assert 'qa_rate_limited_total{via="api"} 2.0' in metrics
+
+
 def test_a_bucket_holds_three_seconds_of_questions_and_refills():
     clock = Clock()
     limiter = RateLimiter(2, clock=clock)

@@ -215,7 +215,7 @@ def build_app(
         site.examples if fixed_examples is None else fixed_examples,
         question_log=question_log or default_question_log(),
     )
-    retrieve, ask = make_endpoints(index, service.question_log)
+    retrieve, ask = make_endpoints(index, service.question_log, limit)
 
     def page() -> tuple[Any, ...]:
         """The parts of the page that depend on what is indexed, for the index serving now."""

@@ -48,9 +48,9 @@ UNAUTHORIZED = (
     "this API needs a login: HTTP Basic with the chat's user name and password, "
     "or the header 'Authorization: Bearer <QA_API_TOKEN>'"
 )
-# The question routes the rate limit applies to: the REST API's, and the chat's JSON endpoints
-# (the chat itself is limited in `ui.app`, where its reply can say so in the conversation).
-QUESTION_PATHS = ("/api/v1/ask", "/api/v1/retrieve", "/gradio_api/call/ask", "/gradio_api/call/retrieve")
+# The question routes the rate limit applies to here; the chat and its Gradio endpoints check the
+# same limit themselves (`ui.app`, `ui.api`), where the reply can say so in their own terms.
+QUESTION_PATHS = ("/api/v1/ask", "/api/v1/retrieve")
 
 
 def create_app(
