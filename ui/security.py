@@ -9,11 +9,12 @@ or, when the peer is one of `QA_TRUSTED_PROXIES`, the last address in X-Forwarde
 a trusted proxy itself (earlier entries are whatever the client wrote, so they are never believed).
 
 With several workers (`python -m ui --workers N`) the limits are kept per worker process. The
-chat, the Library and its lock-outs always live in worker 0 (see `ui.workers`), so for them the
-limit is exact. API connections are handed to the workers in turn and a keep-alive connection
-stays with its worker, so a client reusing one connection meets the limit exactly, and one that
-opens a new connection for each question may get up to N times the limit before every worker
-refuses it.
+chat and its Gradio endpoints always live in worker 0 (see `ui.workers`), so for them the limit
+is exact. API connections (the REST questions, and the Library's routes other than its page,
+uploads, removals and jobs) are handed to the workers in turn and a keep-alive connection stays
+with its worker, so a client reusing one connection meets the limits exactly, and one that opens
+a new connection for each request may get up to N times a limit (N times the wrong admin tokens
+before a lock-out) before every worker refuses it.
 """
 
 from __future__ import annotations
@@ -308,7 +309,7 @@ class QuestionLimit:
 
 @dataclass
 class Lockout:
-    """Lock a client out for `seconds` after `max_failures` wrong admin tokens in a row."""
+    """Lock a client out for `seconds` after `max_failures` wrong admin tokens in a row (0: never)."""
 
     max_failures: int = SETTINGS.admin_max_failures
     seconds: float = SETTINGS.admin_lockout_seconds
