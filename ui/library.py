@@ -168,7 +168,6 @@ _UPLOAD_BODY = {
                 },
                 "required": ["files"],
             },
-            "encoding": {"files": {"contentType": "text/plain"}},
         },
         "application/json": {
             "schema": {
