@@ -7,6 +7,7 @@ import ipaddress
 import json
 import logging
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from qa.config import Settings
-from qa.questionlog import QuestionLog
+from qa.questionlog import AUDIT_CHARS, AuditEntry, QuestionLog
 from tests.libraryserver import TOKEN, serve_app
 from tests.test_library import NOTE, wait
 from ui.library import mount_library
@@ -268,3 +269,26 @@ def test_a_method_a_route_lacks_gets_405_with_allow(guarded):
         assert response.status_code == 405 and response.headers["allow"] == allow, (method, path, response.text)
         assert response.json()["error"] == f"{method} is not allowed here; use {allow}"
     assert guarded.get("/").status_code == 200  # the chat, mounted at "/", is untouched
+
+
+def test_a_version_1_log_gains_the_audit_table_and_old_audit_rows_go_with_old_questions(tmp_path):
+    db = tmp_path / "q.db"
+    with sqlite3.connect(db) as connection:  # a log written before the audit trail existed
+        connection.executescript(
+            "CREATE TABLE questions (id INTEGER PRIMARY KEY, asked_at TEXT NOT NULL, question TEXT NOT NULL,"
+            " status TEXT NOT NULL, top_source TEXT NOT NULL DEFAULT '', answer TEXT NOT NULL DEFAULT '',"
+            " latency_ms REAL NOT NULL, channel TEXT NOT NULL DEFAULT '', helpful INTEGER, feedback_at TEXT);"
+            "INSERT INTO questions (asked_at, question, status, latency_ms)"
+            " VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'Kept?', 'related', 1);"
+            "PRAGMA user_version = 1;"
+        )
+    log = QuestionLog(db, keep_days=30)
+    assert log.count() == 1  # nothing lost in the upgrade
+    assert log.audit(AuditEntry("2026-01-01T00:00:00Z", "add", "x" * 2000, "done", "10.0.0.1"))
+    assert log.audit(AuditEntry(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "remove", "a.txt", "done", "::1"))
+    assert [e.action for e in log.audit_trail()] == ["remove", "add"]
+    assert len(log.audit_trail()[1].target) == AUDIT_CHARS  # a row is a record, not an archive
+    log.close()
+    reopened = QuestionLog(db, keep_days=30)  # older than the days kept: gone at the next start
+    assert [(e.action, e.target, e.client) for e in reopened.audit_trail()] == [("remove", "a.txt", "::1")]
+    reopened.close()
