@@ -5,7 +5,7 @@
 - `GET /library`: the page (plain HTML and JavaScript): the admin enters the token once, then
   uploads files (several at once, or dropped on the page), adds web addresses, sees every
   document and replaces or removes it, each change a job with a progress bar;
-- `GET /api/v1/library`: the documents and recent jobs, for the page;
+- `GET /api/v1/library`: the documents, recent jobs and the audit trail, for the page;
 - `POST /api/v1/documents` (multipart field `files`, with `replace` naming the document a single
   file replaces; or JSON `{"urls": [...]}`) -> 202 `{"job", "refused"}`;
 - `DELETE /api/v1/documents/{source}` -> 202 `{"job"}`;
