@@ -7,6 +7,7 @@ Read once at import; tests and scripts that need other values pass them explicit
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,21 @@ def _env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ValueError(f"{name}={value!r} is not a whole number; unset it or fix it") from None
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a number; unset it or fix it") from None
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    """A comma- or space-separated setting as a tuple of its items."""
+    return tuple(item for item in re.split(r"[,\s]+", os.environ.get(name, "")) if item)
 
 
 def _env_flag(name: str, default: bool) -> bool:
@@ -122,6 +138,21 @@ class Settings:
     upload_max_request_bytes: int = field(default_factory=lambda: _env_int("QA_UPLOAD_MAX_REQUEST_BYTES", 100_000_000))
     # A .docx is a zip: what it may inflate to, in all (a zip bomb is refused before it is read).
     docx_max_unzipped_bytes: int = field(default_factory=lambda: _env_int("QA_DOCX_MAX_UNZIPPED_BYTES", 100_000_000))
+
+    # Security (ui/security.py). Who may frame the pages (CSP frame-ancestors: "'self'", or e.g.
+    # "'self' https://intranet.example.nhs.uk" to embed the chat in an intranet page); HSTS only
+    # behind TLS, where the browser should never again try plain http.
+    frame_ancestors: str = field(default_factory=lambda: os.environ.get("QA_FRAME_ANCESTORS", "").strip() or "'self'")
+    hsts: bool = field(default_factory=lambda: _env_flag("QA_HSTS", False))
+    # Questions a second per client (chat and API), with bursts of three times that; 0 turns the
+    # limit off. A person typing asks one every few seconds and clicks at most a handful of example
+    # questions in a row, so 5 a second (15 at once) is never met by a reader, only by a script.
+    rate_limit: float = field(default_factory=lambda: _env_float("QA_RATE_LIMIT", 5.0))
+    # Addresses (CIDRs) of reverse proxies whose X-Forwarded-For is believed; nobody else's is.
+    trusted_proxies: tuple[str, ...] = field(default_factory=lambda: _env_list("QA_TRUSTED_PROXIES"))
+    # Wrong admin tokens from one client before it is locked out, and for how many seconds.
+    admin_max_failures: int = field(default_factory=lambda: _env_int("QA_ADMIN_MAX_FAILURES", 5))
+    admin_lockout_seconds: int = field(default_factory=lambda: _env_int("QA_ADMIN_LOCKOUT", 60))
 
     # The question log (qa/questionlog.py): what readers asked, how it was answered, their thumbs
     # up or down. No user name or address is ever stored; rows older than `log_days` are removed

@@ -4,9 +4,11 @@ One SQLite file (`QA_LOG_DB`, default var/questions.db) shared by every server p
 mode lets readers run beside the one writer, and a busy timeout makes a writer wait its turn
 rather than fail with "database is locked". Each row is one question: when, the question, the
 answer's status, its top source and quote, how long answering took, which way in (chat or api),
-and the reader's thumbs up or down. No user name, address or session is ever stored, and what
-identifies a person in the question (NHS numbers, e-mail addresses, phone numbers, postcodes,
-dates of birth) is replaced by a marker before it is written (qa/redact.py).
+and the reader's thumbs up or down. No user name, address or session is ever stored with a
+question, and what identifies a person in the question (NHS numbers, e-mail addresses, phone
+numbers, postcodes, dates of birth) is replaced by a marker before it is written (qa/redact.py).
+A second table keeps the audit trail of the Library's admin actions (`audit`), with the admin's
+address: who changed the content is a record an organisation must keep.
 Rows older than `QA_LOG_DAYS` are removed whenever the log is opened (each server start), and
 once a day by a running server.
 
@@ -41,7 +43,9 @@ from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+# 2 added the audit table (every statement of _SCHEMA is IF NOT EXISTS, so a version 1 file
+# simply gains it).
+SCHEMA_VERSION = 2
 # A writer waits this long for another process's write to finish before giving up on the row.
 BUSY_SECONDS = 10.0
 # Stored text is cut to these lengths: a log row is evidence of a question, not an archive.
@@ -66,7 +70,18 @@ CREATE TABLE IF NOT EXISTS questions (
     feedback_at TEXT
 );
 CREATE INDEX IF NOT EXISTS questions_asked_at ON questions (asked_at);
+CREATE TABLE IF NOT EXISTS audit (
+    id      INTEGER PRIMARY KEY,
+    at      TEXT NOT NULL,                 -- ISO-8601 UTC
+    action  TEXT NOT NULL,                 -- add | replace | remove | refresh | token
+    target  TEXT NOT NULL DEFAULT '',      -- the documents or addresses concerned
+    result  TEXT NOT NULL DEFAULT '',      -- "done: ...", "failed: ...", "refused: ..."
+    client  TEXT NOT NULL DEFAULT ''       -- the admin's address
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 """
+# Stored audit text is cut to this length: a target can list fifty addresses.
+AUDIT_CHARS = 500
 
 
 def _now() -> datetime:
@@ -105,6 +120,17 @@ class QuestionGroup:
     def outcome(self) -> str:
         """The outcome in words: the status when asked ("not covered"), or "answered since"."""
         return "answered since" if self.answered_since else self.status.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One admin action or failed admin-token attempt, as kept in the log."""
+
+    at: str
+    action: str
+    target: str
+    result: str
+    client: str
 
 
 @dataclass(frozen=True)
@@ -294,6 +320,7 @@ class QuestionLog:
         now = _now()
         cutoff = _stamp(now - timedelta(days=self.keep_days))
         removed = connection.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,)).rowcount
+        connection.execute("DELETE FROM audit WHERE at < ?", (cutoff,))
         self._purged_on = now.date().isoformat()
         if removed:
             log.info("question log: removed %d questions older than %d days", removed, self.keep_days)
@@ -357,6 +384,24 @@ class QuestionLog:
             (None if helpful is None else int(helpful), _stamp(_now()), int(row_id)),
         )
         return cursor is not None and cursor.rowcount == 1
+
+    def audit(self, entry: AuditEntry) -> bool:
+        """Keep one admin action (its text cut to AUDIT_CHARS); False if the write failed."""
+        cursor = self._write(
+            "INSERT INTO audit (at, action, target, result, client) VALUES (?, ?, ?, ?, ?)",
+            tuple(value[:AUDIT_CHARS] for value in (entry.at, entry.action, entry.target, entry.result, entry.client)),
+        )
+        return cursor is not None
+
+    def audit_trail(self, limit: int = 50) -> list[AuditEntry]:
+        """The latest `limit` admin actions, newest first."""
+        with self._lock:
+            rows = (
+                self._connect()
+                .execute("SELECT at, action, target, result, client FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+                .fetchall()
+            )
+        return [AuditEntry(*row) for row in rows]
 
     def _rows(self, where: str, since: datetime) -> list[tuple[str, str, str, str, str]]:
         with self._lock:

@@ -24,6 +24,7 @@ from tests.test_formats import PDF_PAGES, make_pdf
 from tests.webserver import ARTICLE_PAGE, Route, serve
 from ui.jobs import DONE, FAILED, QUEUED, RUNNING, JobQueue, Outcome
 from ui.library import mount_library
+from ui.security import Lockout
 from ui.uploads import Limits
 
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -41,7 +42,9 @@ def index_copy(built_index: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def library(index_copy: Path, tmp_path: Path):
     app = FastAPI()
-    mount_library(app, index_copy, admin_token=TOKEN, upload_dir=tmp_path / "uploads", limits=LIMITS)
+    # More wrong tokens than the tests here send before a lock-out (tests/test_security.py has its own).
+    lockout = Lockout(max_failures=20)
+    mount_library(app, index_copy, admin_token=TOKEN, upload_dir=tmp_path / "uploads", limits=LIMITS, lockout=lockout)
     with serve_app(app) as url, httpx.Client(base_url=url, timeout=60) as client:
         yield client
 

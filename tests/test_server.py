@@ -145,7 +145,8 @@ def test_openapi_page_and_the_chat_share_the_server(client):
     [
         ('{"question": ', 400, "not valid JSON"),
         ('["What is collective leadership?"]', 400, "JSON object"),
-        ('{"question": "   "}', 400, "empty"),
+        ('{"question": "   "}', 422, "question: is empty"),
+        ('{"question": ""}', 422, "question"),
         ('{"k": 3}', 422, "question"),
         ('{"question": "Who?", "k": 0}', 422, "k"),
         ('{"question": "Who?", "k": 1000}', 422, "k"),

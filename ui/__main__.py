@@ -147,12 +147,16 @@ def _serve(args: argparse.Namespace, auth: list[tuple[str, str]] | None, listene
     # and the reader the judgement runs on doubtful questions (0.9 s to load, 28 MB; qa.answerable).
     index.retrieve("warm up", k=1)
     get_cross_encoder()
-    app = create_app(
-        index,
-        auth=auth,
-        api_token=os.environ.get("QA_API_TOKEN", "").strip() or None,
-        concurrency=args.concurrency,
-    )
+    try:
+        app = create_app(
+            index,
+            auth=auth,
+            api_token=os.environ.get("QA_API_TOKEN", "").strip() or None,
+            concurrency=args.concurrency,
+        )
+    except ValueError as exc:  # a setting out of range (QA_RATE_LIMIT, QA_TRUSTED_PROXIES): one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.worker_fd is not None:
         from ui.workers import serve_handed
 

@@ -26,6 +26,7 @@ from qa import QAError
 from qa.questionlog import QuestionLog
 from qa.types import Answer, Passage
 from ui.chat import clamp_k
+from ui.security import ClientLimit, too_many
 
 log = logging.getLogger(__name__)
 
@@ -110,27 +111,38 @@ def _client_error(exc: Exception) -> gr.Error:
 
 
 def make_endpoints(
-    index: Any, question_log: QuestionLog | None = None
+    index: Any, question_log: QuestionLog | None = None, limit: ClientLimit | None = None
 ) -> tuple[Callable[..., list[PassageJSON]], Callable[..., AnswerJSON]]:
     """The `retrieve` and `ask` functions for `gr.api`, bound to one index (a `qa.Index`).
 
-    Questions to `ask` are stored in `question_log` when given. The functions' type hints are
-    what Gradio publishes as the endpoint's schema, so they stay precise.
+    Questions to `ask` are stored in `question_log` when given; with a `limit`, a client over
+    it gets an error saying when to try again. The functions' type hints are what Gradio
+    publishes as the endpoint's schema, so they stay precise (Gradio hides the request).
     """
 
-    def retrieve(question: str, k: int = 5) -> list[PassageJSON]:
+    def check(request: gr.Request | None) -> None:
+        if limit is None or request is None:
+            return
+        if wait := limit.wait(request.client.host if request.client else None, request.headers, "api"):
+            raise gr.Error(too_many(wait), print_exception=False)
+
+    def retrieve(question: str, k: int = 5, request: gr.Request | None = None) -> list[PassageJSON]:
         """Passages for a question, best first, each with text, source, offsets and score."""
+        check(request)
         try:
             return [passage_json(p) for p in index.retrieve(question, k=clamp_k(k))]
         except Exception as exc:
             raise _client_error(exc) from None
 
-    def ask(question: str, k: int = 3, history: list[str] | None = None) -> AnswerJSON:
+    def ask(
+        question: str, k: int = 3, history: list[str] | None = None, request: gr.Request | None = None
+    ) -> AnswerJSON:
         """The answer to a question: found, answer text, what was searched, and its passages.
 
         `history` is the conversation's earlier questions, for a follow-up such as "and who?";
         only the last few are used.
         """
+        check(request)
         try:
             began = time.perf_counter()
             answer = index.ask(question, k=clamp_k(k), history=history or [])

@@ -21,6 +21,7 @@ from qa.questionlog import QuestionLog, open_log
 from ui import a11y, render
 from ui.api import make_endpoints
 from ui.chat import DEFAULT_K, MAX_K, MIN_K, ChatService
+from ui.security import ClientLimit, too_many
 from ui.site import site_for
 
 log = logging.getLogger(__name__)
@@ -221,6 +222,7 @@ def build_app(
     examples: Sequence[str] | None = None,
     default_k: int = DEFAULT_K,
     question_log: QuestionLog | None = None,
+    limit: ClientLimit | None = None,
 ) -> gr.Blocks:
     """Build the chat page for `index` (a `qa.Index`); `examples` are offered to click.
 
@@ -240,7 +242,7 @@ def build_app(
         site.examples if fixed_examples is None else fixed_examples,
         question_log=question_log or default_question_log(),
     )
-    retrieve, ask = make_endpoints(index, service.question_log)
+    retrieve, ask = make_endpoints(index, service.question_log, limit)
 
     def page() -> tuple[Any, ...]:
         """The parts of the page that depend on what is indexed, for the index serving now."""
@@ -331,8 +333,9 @@ def build_app(
             earlier: list[str] | None,
             k_value: float,
             rows: dict[int, int] | None,
+            request: gr.Request,
         ) -> Iterator[tuple[Any, Any, Any, Any]]:
-            """Show the question (escaped), then add its answer.
+            """Show the question (escaped), then add its answer (or say the client must wait).
 
             A generator, so the question appears as soon as this starts, before the answer.
             """
@@ -344,6 +347,11 @@ def build_app(
             if message.strip():
                 chat.append({"role": "user", "content": render.question_html(message)})
                 yield chat, gr.skip(), gr.skip(), gr.skip()
+            wait = limit.wait(request.client.host if request.client else None, request.headers, "chat") if limit else 0
+            if wait:
+                notice = render.notice_html(too_many(wait).capitalize() + ".", "error")
+                yield [*chat, {"role": "assistant", "content": notice}], earlier, 0.0, rows
+                return
             turn = service.reply(message, earlier, k_value)
             reply: Message = {"role": "assistant", "content": turn.html}
             if turn.suggestions:

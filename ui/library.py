@@ -5,7 +5,7 @@
 - `GET /library`: the page (plain HTML and JavaScript): the admin enters the token once, then
   uploads files (several at once, or dropped on the page), adds web addresses, sees every
   document and replaces or removes it, each change a job with a progress bar;
-- `GET /api/v1/library`: the documents and recent jobs, for the page;
+- `GET /api/v1/library`: the documents, recent jobs and the audit trail, for the page;
 - `POST /api/v1/documents` (multipart field `files`, with `replace` naming the document a single
   file replaces; or JSON `{"urls": [...]}`) -> 202 `{"job", "refused"}`;
 - `DELETE /api/v1/documents/{source}` -> 202 `{"job"}`;
@@ -13,7 +13,10 @@
 - `POST /api/v1/refresh` -> 202 `{"job"}`: fetch every web document again, re-embed the changed.
 
 All but the page need `Authorization: Bearer <QA_ADMIN_TOKEN>`: 401 without it, 403 with a
-wrong one, and nothing changes; with no token configured every Library route answers 404.
+wrong one, and nothing changes; with no token configured every Library route answers 404. A
+client that sends QA_ADMIN_MAX_FAILURES wrong tokens in a row is refused (429) for
+QA_ADMIN_LOCKOUT seconds. Every change and every wrong token is recorded (`ui.audit`) and the
+latest are listed with the jobs.
 Errors are `{"error": "..."}`. Changes run one at a time (`ui.jobs`) through the index
 package's `add`/`remove`/`fetch`, which publish a new index atomically: the chat answers from
 the current index until then. Uploaded files are checked (`ui.uploads`) before they are
@@ -28,29 +31,33 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from index.build import BuildReport, add, remove
-from index.fetch import FetchError, fetch_all, is_url
+from index.fetch import FetchError, fetch_all
 from index.refresh import refresh
 from qa import Index, get_index, store
 from qa.config import SETTINGS
 from qa.errors import BuildError, IndexBusyError, QAError
 from qa.questionlog import Judge, QuestionLog
 from qa.sources import SourceFile
-from ui.jobs import ADDED, REFUSED, REPLACED, UNCHANGED, FileResult, Job, JobQueue, Outcome, Report, alive
+from ui.audit import Audit
+from ui.jobs import ADDED, REFUSED, REPLACED, UNCHANGED, FileResult, Job, JobQueue, Outcome, Report, Work, alive
 from ui.report import report_html
+from ui.rest import ErrorOut
+from ui.security import Clients, Lockout, retry_after
 from ui.uploads import Limits, Refused, check, stored_name
 
 log = logging.getLogger(__name__)
@@ -59,6 +66,9 @@ PAGE = Path(__file__).with_name("library.html")
 # Where files are uploaded: the server's general body limit leaves it to the Library's own limits.
 UPLOADS = "/api/v1/documents"
 _MAX_URLS = 50
+# An address the Library fetches, as the API declares and checks it: http or https, a host, no
+# white space (the page splits its box on white space, so a script gets the same rule).
+WEB_ADDRESS = r"[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*"
 _MAX_FILES = 50
 _INCOMING = ".incoming"  # staging folder inside the upload folder (hidden: never indexed by a build of it)
 _JOBS = ".jobs"
@@ -76,13 +86,17 @@ def mount_library(
     jobs: JobQueue | None = None,
     question_log: QuestionLog | None = None,
     index: Index | None = None,
+    clients: Clients | None = None,
+    lockout: Lockout | None = None,
 ) -> None:
     """Add the Library's page and admin API to `app`, changing the index at `index_path`.
 
     With a `question_log`, the page also shows what readers asked that the content does not
     answer, and the answers they marked unhelpful (`GET /api/v1/report`); each unanswered
     question is asked again of `index` (the one serving `index_path`; default: loaded from it),
-    so one the content answers since shows as answered since.
+    so one the content answers since shows as answered since. The audit trail of admin actions
+    is kept in the log too. `clients` tells admins' addresses apart (behind trusted proxies);
+    `lockout` counts their wrong tokens.
 
     Defaults come from qa/config.py: QA_ADMIN_TOKEN, QA_UPLOAD_DIR, QA_MAX_FILE_BYTES,
     QA_UPLOAD_MAX_REQUEST_BYTES, QA_DOCX_MAX_UNZIPPED_BYTES.
@@ -98,29 +112,108 @@ def mount_library(
         jobs=jobs or JobQueue(folder=upload_dir / _JOBS),
         question_log=question_log,
         index=index,
+        audit=Audit(question_log),
+        clients=clients or Clients.from_settings(()),
+        lockout=lockout or Lockout(),
     )
     library.clear_stale_staging()
     before = list(app.router.routes)
     app.add_api_route("/library", library.page, methods=["GET"], include_in_schema=False)
-    app.add_api_route("/api/v1/library", library.listing, methods=["GET"], tags=["library"])
-    app.add_api_route(UPLOADS, library.post_documents, methods=["POST"], status_code=202, tags=["library"])
+    admin = {"tags": ["library"], "openapi_extra": {"security": [{"HTTPBearer": []}]}}
+    app.add_api_route("/api/v1/library", library.listing, methods=["GET"], responses=_errors(), **admin)
+    app.add_api_route(
+        UPLOADS,
+        library.post_documents,
+        methods=["POST"],
+        status_code=202,
+        responses=_errors(400, 411, 413, 415, 422, accepted=True),
+        tags=["library"],
+        openapi_extra={"security": [{"HTTPBearer": []}], "requestBody": _UPLOAD_BODY},
+    )
     app.add_api_route(
         "/api/v1/documents/{source:path}",
         library.delete_document,
         methods=["DELETE"],
         status_code=202,
-        tags=["library"],
+        responses=_errors(accepted=True),
+        **admin,
     )
-    app.add_api_route("/api/v1/jobs/{job}", library.job, methods=["GET"], tags=["library"])
-    app.add_api_route("/api/v1/report", library.report, methods=["GET"], tags=["library"])
-    app.add_api_route("/api/v1/refresh", library.refresh_web, methods=["POST"], status_code=202, tags=["library"])
+    app.add_api_route("/api/v1/jobs/{job}", library.job, methods=["GET"], responses=_errors(), **admin)
+    app.add_api_route("/api/v1/report", library.report, methods=["GET"], responses=_errors(422), **admin)
+    app.add_api_route(
+        "/api/v1/refresh",
+        library.refresh_web,
+        methods=["POST"],
+        status_code=202,
+        responses=_errors(409, accepted=True),
+        **admin,
+    )
     # First in line, so a catch-all mounted earlier (the Gradio chat at "/") does not shadow them.
     added = [r for r in app.router.routes if r not in before]
     app.router.routes[:] = added + before
 
 
-def error(status: int, message: str, **extra: Any) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+_ERROR_TEXT = {
+    400: "the request cannot be used (the message says why); nothing changed",
+    401: "the admin token is needed: Authorization: Bearer <QA_ADMIN_TOKEN>",
+    403: "wrong admin token",
+    404: "the Library is off (no QA_ADMIN_TOKEN), or no such document or job",
+    411: "the request has no Content-Length",
+    413: "the upload is too large",
+    415: "neither multipart/form-data nor JSON",
+    409: "the index has no web documents",
+    422: "a parameter is out of bounds, or more than 50 addresses",
+    429: "too many wrong admin tokens from this client: wait for Retry-After seconds",
+}
+_JOB = {"type": "object", "properties": {"job": {"type": "string"}}, "required": ["job"]}
+# The two forms POST /api/v1/documents takes, as they are checked (see _add_urls, _add_files).
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1},
+                    "replace": {"type": "string", "description": "the document a single file replaces"},
+                },
+                "required": ["files"],
+            },
+        },
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "urls": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": f"^{WEB_ADDRESS}$"},
+                        "minItems": 1,
+                        "maxItems": _MAX_URLS,
+                    }
+                },
+                "required": ["urls"],
+            }
+        },
+    },
+}
+
+
+def _errors(*codes: int, accepted: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI responses of an admin route: its own error `codes`, those every one has, and 202."""
+    responses: dict[int | str, dict[str, Any]] = {
+        code: {"model": ErrorOut, "description": _ERROR_TEXT[code]} for code in sorted({401, 403, 404, 429, *codes})
+    }
+    if accepted:
+        responses[202] = {
+            "description": "the change is queued as a job",
+            "content": {"application/json": {"schema": _JOB}},
+        }
+    return responses
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer", **(headers or {})}
     return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
 
 
@@ -133,7 +226,10 @@ class _Library:
     upload_dir: Path
     limits: Limits
     jobs: JobQueue
-    question_log: QuestionLog | None = None
+    question_log: QuestionLog | None
+    audit: Audit
+    clients: Clients
+    lockout: Lockout
     index: Index | None = None
     # The build the statuses were judged on, and {question: status} (see `_judge`).
     _judged: tuple[str, dict[str, str]] = field(default_factory=lambda: ("", {}), repr=False)
@@ -185,12 +281,43 @@ class _Library:
         """The error response for a request that is not an admin's, or None for an admin's."""
         if not self.token:
             return error(404, "the Library is off: set QA_ADMIN_TOKEN on the server to turn it on")
+        client = self._client(request)
+        if locked := self.lockout.remaining(client):
+            return error(
+                429,
+                f"too many wrong admin tokens from {client}: try again in {retry_after(locked)} s",
+                headers={"Retry-After": retry_after(locked)},
+            )
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not given.strip():
             return error(401, "the Library needs the admin token: send 'Authorization: Bearer <QA_ADMIN_TOKEN>'")
         if not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+            self.lockout.failed(client)
+            self.audit.record("token", f"{request.method} {request.url.path}", "refused: wrong admin token", client)
             return error(403, "wrong admin token")
+        self.lockout.succeeded(client)
         return None
+
+    def _client(self, request: Request) -> str:
+        return self.clients.address(request.client.host if request.client else None, request.headers)
+
+    def _submit(
+        self, request: Request, action: str, target: str, work: Work, files: list[FileResult] | None = None
+    ) -> Job:
+        """Queue `work` as the job "<Action> <target>"; when it ends, the audit trail says how."""
+        client = self._client(request)
+
+        def audited(report: Report) -> Outcome:
+            try:
+                outcome = work(report)
+            except Exception as exc:
+                lines = str(exc).strip().splitlines()
+                self.audit.record(action, target, f"failed: {lines[0] if lines else type(exc).__name__}", client)
+                raise
+            self.audit.record(action, target, f"done: {outcome.summary}", client)
+            return outcome
+
+        return self.jobs.submit(f"{action.capitalize()} {target}", audited, files)
 
     # --- routes -------------------------------------------------------------------------------
 
@@ -212,17 +339,18 @@ class _Library:
                 "built_at": manifest.get("built_at"),
                 "limits": {"file_bytes": self.limits.file_bytes, "request_bytes": self.limits.request_bytes},
                 "jobs": self.jobs.recent_json(20),
+                "audit": self.audit.recent(20),
             }
         )
 
-    async def report(self, request: Request, since: float | None = None) -> Response:
+    async def report(
+        self, request: Request, since: Annotated[float | None, Query(gt=0, le=36500, description="days")] = None
+    ) -> Response:
         """What readers asked that the content does not answer, and the answers marked unhelpful."""
         if refused := self._refuse(request):
             return refused
         if self.question_log is None:
             return error(404, "questions are not logged on this server (QA_LOG=0)")
-        if since is not None and not 0 < since <= 36500:
-            return error(422, "since must be a number of days between 0 and 36500")
         # Asking each question again takes a moment: off the event loop, so the server keeps serving.
         found = await run_in_threadpool(self.question_log.report, since, self._judge())
         return JSONResponse({**asdict(found), "html": report_html(found)})
@@ -264,14 +392,14 @@ class _Library:
                 kept.unlink(missing_ok=True)  # else a rebuild of the upload folder would bring it back
             return Outcome(f"{source} removed; {_library_now(result)}")
 
-        return self._accepted(self.jobs.submit(f"Remove {source}", work))
+        return self._accepted(self._submit(request, "remove", source, work))
 
     async def refresh_web(self, request: Request) -> Response:
         """Fetch every web document again; re-embed those whose content changed."""
         if refused := self._refuse(request):
             return refused
         if not _web_documents(self.index_path):
-            return error(400, "the index has no web documents to fetch again")
+            return error(409, "the index has no web documents to fetch again")
 
         def work(report: Report) -> Outcome:
             result = _when_free(report, lambda: refresh(self.index_path, progress=False, on_progress=report))
@@ -281,7 +409,7 @@ class _Library:
             changed = f"{len(result.changed)} of {_count(result.checked, 'web page')} changed"
             return Outcome(f"{changed}; {_summary(result.build, 'web page')}", warnings)
 
-        return self._accepted(self.jobs.submit("Fetch the web documents again", work))
+        return self._accepted(self._submit(request, "refresh", "the web documents", work))
 
     # --- adding -------------------------------------------------------------------------------
 
@@ -291,14 +419,14 @@ class _Library:
         except ValueError:
             return error(400, "the body is not valid JSON")
         urls = body.get("urls") if isinstance(body, dict) else None
-        if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and u.strip() for u in urls):
+        if not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls):
             return error(400, 'send {"urls": ["https://...", ...]}: a list of web addresses')
-        urls = list(dict.fromkeys(u.strip() for u in urls))
         if len(urls) > _MAX_URLS:
-            return error(413, f"{len(urls)} addresses: at most {_MAX_URLS} at once")
-        bad = [u for u in urls if not is_url(u) or not u.lower().startswith(("http://", "https://"))]
+            return error(422, f"{len(urls)} addresses: at most {_MAX_URLS} at once")
+        bad = [u for u in urls if not re.fullmatch(WEB_ADDRESS, u)]
         if bad:
             return error(400, f"only http and https addresses can be added: {', '.join(bad)}")
+        urls = list(dict.fromkeys(urls))
 
         def work(report: Report) -> Outcome:
             with tempfile.TemporaryDirectory(prefix="qa-fetch-") as folder:
@@ -312,7 +440,7 @@ class _Library:
             results += self._results(files, before, result)
             return Outcome(_summary(result, "web page", results), files=results)
 
-        return self._accepted(self.jobs.submit(f"Add {', '.join(urls)}", work))
+        return self._accepted(self._submit(request, "add", ", ".join(urls), work))
 
     async def _add_files(self, request: Request) -> Response:
         form = await request.form(max_files=_MAX_FILES, max_fields=10)
@@ -350,8 +478,8 @@ class _Library:
             return Outcome(_summary(result, "file", results), files=results)
 
         names = ", ".join(cited for cited, _, _ in accepted)
-        verb = "Replace" if replace else "Add"
-        return self._accepted(self.jobs.submit(f"{verb} {names}", work, refused), refused=refused_json)
+        action = "replace" if replace else "add"
+        return self._accepted(self._submit(request, action, names, work, refused), refused=refused_json)
 
     async def _check(
         self, uploads: list[UploadFile], replace: str

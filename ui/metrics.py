@@ -51,6 +51,12 @@ class Metrics:
         self.errors = Counter(
             "qa_http_errors", "HTTP responses with an error code, by code", ["code"], registry=self.registry
         )
+        self.limited = Counter(
+            "qa_rate_limited",
+            "Questions refused because their client was over QA_RATE_LIMIT, by way in",
+            ["via"],
+            registry=self.registry,
+        )
         self.passages = Gauge(
             "qa_passages_indexed",
             "Passages in the index being served",

@@ -1,4 +1,4 @@
-"""ASGI middleware of the web app: a JSON access-log line per request, and a cap on API bodies.
+"""ASGI middleware of the web app: a JSON access-log line per request, a cap on API bodies, 405s.
 
 Both are plain ASGI (not Starlette's BaseHTTPMiddleware), so the chat's streamed replies pass
 through untouched and a request costs a few microseconds more, not a task switch.
@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from fastapi import HTTPException
+from starlette.routing import BaseRoute, Match
 
 from qa.redact import redact
 from ui.metrics import Metrics
@@ -20,6 +21,7 @@ from ui.metrics import Metrics
 access_log = logging.getLogger("ui.access")
 
 Scope = dict[str, Any]
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 class AccessLog:
@@ -93,7 +95,7 @@ class BodyLimit:
         too_large = f"the request body is over {self.max_bytes:,} bytes (QA_API_MAX_BODY)"
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await _send_json(send, 413, {"error": too_large})
+                await send_json(send, 413, {"error": too_large})
                 return
         seen = 0
 
@@ -109,8 +111,43 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
+class MethodCheck:
+    """Answer a method a route does not have with 405 and the Allow header.
+
+    Without this, a request such as TRACE /api/v1/ask would fall through to the chat, mounted at
+    "/" for every other path, and get its 404. `routes` are the app's own (not the chat's mount);
+    what each allows is found by asking it, since an included router does not list its methods.
+    """
+
+    def __init__(self, app: Any, routes: list[BaseRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    def _matches(self, scope: Scope) -> Match:
+        best = Match.NONE
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return match
+            best = Match.PARTIAL if match is Match.PARTIAL else best
+        return best
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self._matches(scope) is Match.PARTIAL:
+            allowed = [m for m in METHODS if self._matches({**scope, "method": m}) is Match.FULL]
+            allow = ", ".join(allowed)
+            message = f"{scope.get('method')} is not allowed here; use {allow}"
+            await send_json(send, 405, {"error": message}, [(b"allow", allow.encode())])
+            return
+        await self.app(scope, receive, send)
+
+
+async def send_json(
+    send: Any, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Answer with `body` as JSON, `status` and the `extra` headers, from ASGI middleware."""
     payload = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    headers += extra or []
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

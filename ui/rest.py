@@ -28,10 +28,15 @@ from ui.api import AnswerJSON, PassageJSON, answer_json, passage_json
 
 log = logging.getLogger(__name__)
 
+# A question must hold something other than white space (as Python's str.strip sees it, which
+# is how the engine refuses an empty one): the pattern declares that, and pydantic checks it.
+QUESTION_PATTERN = r"[^\s\x1c-\x1f]"
 Question = Annotated[
     str,
     Field(
+        min_length=1,
         max_length=SETTINGS.question_chars,
+        pattern=QUESTION_PATTERN,
         description=f"The question, in plain words (at most {SETTINGS.question_chars} characters)",
         examples=["What is collective leadership?"],
     ),
@@ -99,10 +104,12 @@ class ErrorOut(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
     for code, text in {
-        400: "the question is empty, or the body is not JSON",
-        401: "a password or token is needed (HTTP Basic with QA_UI_PASSWORD, or Bearer QA_API_TOKEN)",
+        400: "the body is not a JSON object, or the question cannot be used",
+        401: "a password or token is needed (HTTP Basic with QA_UI_PASSWORD, or Bearer QA_API_TOKEN or QA_ADMIN_TOKEN)",
         413: "the request body is too large",
-        422: "a field is missing, of the wrong type or out of bounds",
+        422: "a field is missing, of the wrong type or out of bounds (an empty question among them)",
+        429: "too many questions from this client (QA_RATE_LIMIT): wait for Retry-After seconds",
+        500: "a fault of the service; its log has the details",
         503: "no index can be served",
     }.items()
 }
@@ -122,7 +129,9 @@ def invalid_field(errors: Sequence[Any]) -> str:
     """
     first = errors[0] if errors else {}
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
-    return f"{where or 'body'}: {first.get('msg', 'invalid request')}"
+    # The one pattern the API declares is "not only white space" (QUESTION_PATTERN).
+    says = "is empty: ask something" if first.get("type") == "string_pattern_mismatch" else first.get("msg")
+    return f"{where or 'body'}: {says or 'invalid request'}"
 
 
 class _GuardedRoute(APIRoute):

@@ -10,9 +10,11 @@
     GET  /docs               the OpenAPI page
     GET  /accessibility      the accessibility statement (ui.accessibility)
 
-Every error is JSON `{"error": "one line"}` with its status code (400, 401, 413, 422, 503; 500
-for a fault of ours, whose traceback goes to the log only). With QA_UI_PASSWORD set, the API and
-/metrics and /mcp need it too (HTTP Basic, the chat's user name), or `Authorization: Bearer $QA_API_TOKEN`.
+Every error is JSON `{"error": "one line"}` with its status code (400, 401, 405, 413, 422, 429,
+503; 500 for a fault of ours, whose traceback goes to the log only). With QA_UI_PASSWORD set, the
+API, /metrics and /mcp need it too (HTTP Basic, the chat's user name), or `Authorization: Bearer
+$QA_API_TOKEN` (the admin's QA_ADMIN_TOKEN is accepted wherever that is). Every response carries
+the security headers, and questions are rate-limited per client (`ui.security`).
 """
 
 # No `from __future__ import annotations`: FastAPI reads the dependencies in `_authorizer`'s
@@ -29,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount
 
 from qa import store
 from qa.config import SETTINGS
@@ -39,8 +42,9 @@ from ui.app import build_app, default_question_log, mount
 from ui.library import UPLOADS, mount_library
 from ui.mcp import mount_mcp
 from ui.metrics import CONTENT_TYPE, MeteredIndex, Metrics
-from ui.middleware import AccessLog, BodyLimit
-from ui.rest import ERRORS, error_response, invalid_field, make_router
+from ui.middleware import AccessLog, BodyLimit, MethodCheck
+from ui.rest import ERRORS, ErrorOut, error_response, invalid_field, make_router
+from ui.security import ClientLimit, Clients, QuestionLimit, RateLimiter, SecurityHeaders
 from ui.site import site_for
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,9 @@ UNAUTHORIZED = (
     "this API needs a login: HTTP Basic with the chat's user name and password, "
     "or the header 'Authorization: Bearer <QA_API_TOKEN>'"
 )
+# The question routes the rate limit applies to here; the chat and its Gradio endpoints check the
+# same limit themselves (`ui.app`, `ui.api`), where the reply can say so in their own terms.
+QUESTION_PATHS = ("/api/v1/ask", "/api/v1/retrieve")
 
 
 def create_app(
@@ -63,11 +70,13 @@ def create_app(
     admin_token: str | None = None,
     upload_dir: Path | None = None,
     question_log: QuestionLog | None = None,
+    rate_limit: float = SETTINGS.rate_limit,
 ) -> FastAPI:
     """The whole web app over `index` (a loaded `qa.Index`).
 
     `admin_token` and `upload_dir` are the Library's (default: QA_ADMIN_TOKEN, QA_UPLOAD_DIR);
-    `question_log` records the chat's and the API's questions (default: the one settings name).
+    `question_log` records the chat's and the API's questions (default: the one settings name)
+    and the admins' actions. `rate_limit` is questions a second per client (QA_RATE_LIMIT; 0 off).
 
     `auth` is the chat's [(user, password)] (None: no login); the API accepts it as HTTP Basic,
     or `api_token` as a bearer token; with neither, the API is open like the chat. `concurrency`
@@ -82,7 +91,10 @@ def create_app(
         redoc_url=None,
     )
     _install_error_handlers(app)
-    authorize = _authorizer(auth, api_token)
+    admin_token = SETTINGS.admin_token if admin_token is None else admin_token
+    authorize = _authorizer(auth, api_token, admin_token)
+    clients = Clients.from_settings((api_token, admin_token))
+    limit = ClientLimit(RateLimiter(rate_limit), clients, metrics)
     question_log = question_log or default_question_log()
     app.include_router(make_router(MeteredIndex(index, metrics, "api"), authorize, question_log))
     mount_mcp(app, MeteredIndex(index, metrics, "mcp"), authorize, question_log)
@@ -104,7 +116,17 @@ def create_app(
             return error_response(503, f"the index at {index.path} has no passages")
         return JSONResponse({"status": "ready", **figures})
 
-    @app.get("/metrics", tags=["service"], summary="Prometheus metrics", dependencies=[Depends(authorize)])
+    @app.get(
+        "/metrics",
+        tags=["service"],
+        summary="Prometheus metrics",
+        dependencies=[Depends(authorize)],
+        response_class=Response,
+        responses={
+            200: {"content": {CONTENT_TYPE.split(";")[0]: {"schema": {"type": "string"}}}, "description": "metrics"},
+            401: {"model": ErrorOut, "description": ERRORS[401]["description"]},
+        },
+    )
     def metrics_text() -> Response:
         """Questions by status and way in, their latency, HTTP errors, passages indexed, build time."""
         info = index.info
@@ -112,14 +134,29 @@ def create_app(
 
     # The Library (admin only; off without QA_ADMIN_TOKEN), before the chat takes every other path.
     mount_library(
-        app, index.path, admin_token=admin_token, upload_dir=upload_dir, question_log=question_log, index=index
+        app,
+        index.path,
+        admin_token=admin_token,
+        upload_dir=upload_dir,
+        question_log=question_log,
+        index=index,
+        clients=clients,
     )
 
     mount_accessibility(app, lambda: site_for(index.info).title)
-    demo = build_app(MeteredIndex(index, metrics, "chat"), examples=examples, question_log=question_log)
+    demo = build_app(
+        MeteredIndex(index, metrics, "chat"),
+        examples=examples,
+        question_log=question_log,
+        limit=limit,
+    )
     mount(app, demo, "/", auth=auth, concurrency=concurrency)
-    # The last added runs first: the access log sees (and times) the body limit's refusals too.
+    # The last added runs first: the access log sees (and times) every refusal below it, and
+    # every response, refusals included, carries the security headers.
+    app.add_middleware(MethodCheck, routes=[r for r in app.router.routes if not isinstance(r, Mount)])
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, exempt=(UPLOADS,))
+    app.add_middleware(QuestionLimit, limit=limit, paths=QUESTION_PATHS)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog, metrics=metrics, log_questions=log_questions)
     return app
 
@@ -146,13 +183,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
 
-def _authorizer(auth: list[tuple[str, str]] | None, token: str | None) -> Callable[..., None]:
+def _authorizer(auth: list[tuple[str, str]] | None, token: str | None, admin_token: str | None) -> Callable[..., None]:
     """A FastAPI dependency that lets a request through with the right Basic login or bearer token.
 
+    Without a login or `token` the API is open, as the chat is. Where it is not, the admin's
+    token is accepted too: an admin may do whatever a reader may, with the one token.
     Declared through FastAPI's security classes, so /docs offers both ways to log in.
     """
+    tokens = tuple(t for t in (token, admin_token) if t)
     basic = HTTPBasic(auto_error=False, description="the chat's user name and QA_UI_PASSWORD")
-    bearer = HTTPBearer(auto_error=False, description="QA_API_TOKEN")
+    bearer = HTTPBearer(auto_error=False, description="QA_API_TOKEN or QA_ADMIN_TOKEN")
 
     def authorize(
         login: Annotated[HTTPBasicCredentials | None, Depends(basic)],
@@ -160,7 +200,9 @@ def _authorizer(auth: list[tuple[str, str]] | None, token: str | None) -> Callab
     ) -> None:
         if not auth and not token:
             return
-        if token and presented and secrets.compare_digest(presented.credentials.encode(), token.encode()):
+        given = presented.credentials.encode() if presented else b""
+        # Every token compared, always: the time taken must not tell which one came close.
+        if given and sum(secrets.compare_digest(given, token.encode()) for token in tokens):
             return
         if auth and login and any(_same(login, user, password) for user, password in auth):
             return
