@@ -44,14 +44,18 @@ PASSAGE_KEYS = {
 
 @pytest.fixture(scope="module")
 def client(article_index) -> Iterator[TestClient]:
-    with TestClient(create_app(article_index, examples=["What is collective leadership?"])) as open_client:
+    # Every request comes from one client: the question limit (its own tests: test_security) is off.
+    app = create_app(article_index, examples=["What is collective leadership?"], rate_limit=0)
+    with TestClient(app) as open_client:
         yield open_client
 
 
 @pytest.fixture(scope="module")
 def guarded(article_index) -> Iterator[TestClient]:
     """Password and token set, question text allowed in the access log."""
-    app = create_app(article_index, auth=[("nhs", "correct horse")], api_token="s3cret-token", log_questions=True)
+    app = create_app(
+        article_index, auth=[("nhs", "correct horse")], api_token="s3cret-token", log_questions=True, rate_limit=0
+    )
     with TestClient(app) as guarded_client:
         yield guarded_client
 
