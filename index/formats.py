@@ -4,15 +4,17 @@ Each reader turns a file's bytes into `Block`s (paragraphs and headings, page by
 and what the file says about itself (title, author, date); `compose` lays them out as a
 `Document` whose text separates paragraphs with a blank line (see `index.split`):
 
-- "By author" and "Published date" lead the first paragraph (`index.clean.byline`, as for saved
-  web pages), so the opening passage answers "who wrote it, and when"; the title is metadata,
-  and a first block repeating it is dropped;
+- "By author" and "Published date" (only a date the document declares) lead the first paragraph
+  (`index.clean.byline`, as for saved web pages), so the opening passage answers "who wrote it,
+  and when"; the title is metadata, and a first block repeating it is dropped;
 - a heading leads the paragraph under it, on a line of its own (a hard break ends a sentence),
   so it reads as the section's title and gives the passage its topic, but is never a passage
   alone: a three-word passage would match questions by their wording and answer nothing;
 - each page of a PDF ends its paragraphs, so no passage crosses a page and the page a passage
   is on (`Document.pages`, `Passage.page`) can be cited. A sentence running over a page break
-  is cut in two: the price of exact page numbers.
+  is cut in two: the price of exact page numbers. Short lines at the foot of a page close its
+  last paragraph;
+- a table's header row is repeated above each share of its rows that fits in a passage.
 
 The libraries are imported when a file of their format is read, so a build of plain text does
 not pay for them.
@@ -113,9 +115,11 @@ def compose(
                 at += len(paragraph) + 2
             leading = []
         if leading and paged and page_start is not None:
-            # Headings at the foot of a page stay on it rather than lead the next page's text.
-            paragraphs.append("\n".join(leading))
-            at += len(paragraphs[-1]) + 2
+            # Short lines at the foot of a page (a figure, a note: "Admissions: 1,203") close the
+            # page's last paragraph rather than stand alone or lead the next page's text.
+            tail = "\n" + "\n".join(leading)
+            paragraphs[-1] += tail
+            at += len(tail)
             leading = []
         starts.append(at if page_start is None else page_start)
     if leading:
