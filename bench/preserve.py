@@ -117,7 +117,10 @@ def passages_by_file(files: Iterable[Path], build: bool, out: Path) -> dict[str,
         return result
     for path in files:
         document = read(SourceFile(path, path.name), SETTINGS.max_file_bytes)
-        texts = [document.text[c.span.start : c.span.end] for c in chunk(document, SETTINGS.passage_chars)]
+        texts = [
+            document.text[c.span.start : c.span.end]
+            for c in chunk(document, SETTINGS.passage_chars, SETTINGS.sentence_chars)
+        ]
         result[path.name] = (texts, " ".join(byline("", document.metadata.get("date", ""))))
     return result
 

@@ -3,11 +3,11 @@
 Cleaned document text separates paragraphs by a blank line; a single line break inside a
 paragraph is a hard break (a list item, a field of a teaser) and ends a sentence. A passage never
 crosses a paragraph, so related-content teasers (each its own paragraph) never merge into the
-article. Within a paragraph, sentences are packed greedily up to `max_chars`. A sentence longer
-than that (a table row, a line without full stops) is cut into pieces within it, at its last
-clause mark (comma, semicolon, colon, dash) far enough in, else at its last space, else (a run
-with no space at all) at the limit; each piece counts as a sentence, so no passage and no
-highlight is ever over the limit.
+article. Within a paragraph, sentences are packed greedily up to `max_chars`; a single longer
+sentence stands alone, up to `sentence_chars`. A sentence longer than that (a line without full
+stops) is cut into pieces within it, at its last clause mark (comma, semicolon, colon, dash) far
+enough in, else at its last space, else (a run with no space at all) at the limit; each piece
+counts as a sentence, so no passage and no highlight is ever longer.
 """
 
 from __future__ import annotations
@@ -117,16 +117,18 @@ class Chunk:
     sentences: tuple[Span, ...]
 
 
-def chunk(document: Document, max_chars: int) -> list[Chunk]:
-    """Split a document into passages of whole sentences, at most `max_chars` long each.
+def chunk(document: Document, max_chars: int, sentence_chars: int = 0) -> list[Chunk]:
+    """Split a document into passages of whole sentences, at most `max_chars` long each, or a
+    single sentence up to `sentence_chars` (default `max_chars`), longer ones cut in pieces.
 
     Every chunk satisfies `document.text[c.span.start:c.span.end]` == the passage text; the
     paragraph number (1-based) says where in the document it stands, for citations.
     """
+    longest = max(sentence_chars, max_chars)
     chunks: list[Chunk] = []
     for number, para in enumerate(paragraphs(document.text), start=1):
         group: list[Span] = []
-        for sentence in _within(document.text, sentences(document.text, para.start, para.end), max_chars):
+        for sentence in _within(document.text, sentences(document.text, para.start, para.end), longest):
             if group and sentence.end - group[0].start > max_chars:
                 chunks.append(_chunk(group, number))
                 group = []

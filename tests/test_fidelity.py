@@ -16,6 +16,7 @@ from index import build
 from index.read import Unusable, read
 from index.split import chunk
 from qa import store
+from qa.config import SETTINGS
 from qa.sources import SourceFile
 
 MONTHS = [
@@ -223,7 +224,7 @@ def test_an_index_answers_from_pdf_figures_utf16_text_tables_and_long_lines(tmp_
     garden = index.ask("When is the chaplaincy garden open to patients?")
     assert garden.passages[0].source == "minutes.txt" and "dawn until dusk" in garden.passages[0].text
     for passage in store.load(out).passages:
-        assert len(passage.text) <= 600
+        assert len(passage.text) <= SETTINGS.sentence_chars
     for answer in (march, parking, nurses, garden):
         for passage in answer.passages:
             assert passage.highlight in passage.text and len(passage.highlight) <= len(passage.text)

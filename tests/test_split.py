@@ -59,6 +59,15 @@ def test_a_sentence_over_the_limit_is_cut_at_clause_marks_then_spaces():
     assert all(re.fullmatch(r"(word\d+ ?)+(end\.)?", t) for t in texts[3:])
 
 
+def test_a_long_sentence_stands_alone_up_to_its_own_limit():
+    fits = "Word " + "word " * 38 + "end."
+    over = "Word " + "word " * 58 + "end."
+    doc = Document("x.txt", "x", f"Short one. {fits} Another short.\n\n{over}")
+    texts = [doc.text[c.span.start : c.span.end] for c in chunk(doc, 100, 250)]
+    assert texts[:3] == ["Short one.", fits.strip(), "Another short."]
+    assert len(texts) == 5 and " ".join(texts[3:]) == over.strip() and all(len(t) <= 250 for t in texts)
+
+
 def test_a_run_without_spaces_is_cut_at_the_limit():
     doc = Document("x.txt", "x", "x" * 250)
     assert [c.span.end - c.span.start for c in chunk(doc, 100)] == [100, 100, 50]
