@@ -460,20 +460,21 @@ def _reflow(texts: Sequence[str]) -> tuple[list[list[Block]], Counter[str]]:
 def _furniture(pages: list[list[str]], full: int) -> tuple[set[tuple[int, int]], Counter[str]]:
     """The (page, line) places of running headers and footers, and their count by kind.
 
-    Only short lines among the first and last two of a page are looked at: full-length lines are
-    wrapped text, whatever they repeat. Such a line is furniture on evidence only: the same text
-    heads (or foots) at least half the pages (and 3), or lines that differ only by the page's own
-    number do: one number that runs with the page's position ("Page 3", "Page 4" on pages 3
-    and 4; or 5, 6 on pages 1, 2), every other word and number the same. "Admissions: 1,203" and
+    Only the first and last two lines of a page are looked at, and only short ones: full-length
+    lines are wrapped text, whatever they repeat. Such a line is furniture on evidence only: the
+    same text heads (or foots) at least half the pages (and 3), or lines that differ only by the
+    page's own number do: one number that runs with the page's position ("Page 3", "Page 4" on
+    pages 3 and 4; or 5, 6, 7 on pages 1, 2, 3), every other word and number the same. "Admissions: 1,203" and
     "Admissions: 987" on two pages differ in a number that does not follow the pages: body text.
     A lone page number ("12", "Page 3 of 9") is dropped from a short document too when it is the
     page's position.
     """
     edges: dict[tuple[int, int], str] = {}
     for number, lines in enumerate(pages):
-        text = [i for i, line in enumerate(lines) if line and len(line) < _FULL_LINE * full]
+        text = [i for i, line in enumerate(lines) if line]
         for i in text[:_EDGE_LINES] + text[-_EDGE_LINES:]:
-            edges[(number, i)] = " ".join(pages[number][i].casefold().split())
+            if len(lines[i]) < _FULL_LINE * full:
+                edges[(number, i)] = " ".join(lines[i].casefold().split())
     pages_with: dict[tuple, set[int]] = {}
     for (number, _), line in edges.items():
         for key in _evidence(line, number):
