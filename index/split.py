@@ -117,14 +117,14 @@ class Chunk:
     sentences: tuple[Span, ...]
 
 
-def chunk(document: Document, max_chars: int, sentence_chars: int = 0) -> list[Chunk]:
+def chunk(document: Document, max_chars: int, sentence_chars: int | None = None) -> list[Chunk]:
     """Split a document into passages of whole sentences, at most `max_chars` long each, or a
     single sentence up to `sentence_chars` (default `max_chars`), longer ones cut in pieces.
 
     Every chunk satisfies `document.text[c.span.start:c.span.end]` == the passage text; the
     paragraph number (1-based) says where in the document it stands, for citations.
     """
-    longest = max(sentence_chars, max_chars)
+    longest = max(sentence_chars or 0, max_chars)
     chunks: list[Chunk] = []
     for number, para in enumerate(paragraphs(document.text), start=1):
         group: list[Span] = []
