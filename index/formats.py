@@ -530,7 +530,7 @@ def read_docx(file: SourceFile, data: bytes) -> Document:
         title = ""
         for part in document.iter_inner_content():
             if isinstance(part, Table):
-                rows = (" | ".join(_unique(cell.text.strip() for cell in row.cells)) for row in part.rows)
+                rows = (" | ".join(cells) for cells in map(_cells, part.rows) if any(cells))
                 block = Block("\n".join(rows), table=True)
             else:
                 style = part.style.name if part.style is not None else ""
@@ -559,10 +559,15 @@ def read_docx(file: SourceFile, data: bytes) -> Document:
     return compose(file.name, title, [blocks], author=author, file_date=readable_date(created))
 
 
-def _unique(cells) -> list[str]:
-    """Cell texts with repeats side by side dropped (python-docx repeats a merged cell)."""
+def _cells(row) -> list[str]:
+    """A table row's cell texts, a merged cell once (python-docx repeats it for each column it
+    spans); equal values in separate cells are both kept, and empty cells keep their column.
+    """
     out: list[str] = []
-    for text in cells:
-        if text and (not out or out[-1] != text):
-            out.append(text)
+    previous = None
+    for cell in row.cells:
+        if previous is not None and cell._tc is previous:
+            continue
+        previous = cell._tc
+        out.append(cell.text.strip())
     return out

@@ -193,6 +193,20 @@ def test_every_passage_cut_from_a_table_repeats_its_header_row(tmp_path):
         assert [row for t in tables for row in _rows_in(t)] == expected
 
 
+def test_a_docx_row_keeps_equal_values_and_a_merged_cell_once(tmp_path):
+    document = docx.Document()
+    document.add_paragraph("Beds on the medical wards this winter.")
+    table = document.add_table(rows=4, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 1)).text = "Ward and beds"
+    table.cell(0, 2).text = "Staffed"
+    for r, row in enumerate([("Ward 3", "12", "12"), ("", "", ""), ("Ward 4", "", "9")], start=1):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    document.save(str(tmp_path / "beds.docx"))
+    text = read_file(tmp_path / "beds.docx").text
+    assert text.endswith("\n\nWard and beds | Staffed\nWard 3 | 12 | 12\nWard 4 | | 9")
+
+
 def test_an_index_answers_from_pdf_figures_utf16_text_tables_and_long_lines(tmp_path):
     folder = tmp_path / "src"
     folder.mkdir()
