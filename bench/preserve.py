@@ -7,7 +7,8 @@ footer, and a line of figures at the foot of each page, whose numbers differ fro
 and a `.docx` from Word's default template with a table. Each file goes through the project's
 readers and splitter (with `--build`, a real `python -m index build`, passages read back from
 the index), and every sentence of every paragraph (and of the PDF's figure lines and the DOCX's
-table) is looked for, word for word, inside one passage. Prints the paragraphs kept whole, the
+table) is looked for, word for word, inside one passage (a sentence over `QA_SENTENCE_CHARS`,
+which the splitter cuts, in consecutive ones). Prints the paragraphs kept whole, the
 sentences found, the numbers lost or added and the passages over 1,000 characters, per format.
 """
 
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from bench.common import report
 from bench.eval_squad import load_articles
+from qa.config import SETTINGS
 
 FORMATS = ("txt", "md", "html", "pdf", "docx")
 # The target's ceiling on a passage's length (qa.config's sentence_chars keeps under it).
@@ -59,24 +61,34 @@ class Tally:
     numbers_lost: int = 0
     numbers_added: int = 0
     passages_over: int = 0
+    sentences_cut: int = 0
 
-    def add(self, body: Sequence[str], passages: Sequence[str], extra: str = "") -> list[str]:
-        """Count `body` paragraphs against `passages`; return the sentences not found in one passage.
+    def add(
+        self, body: Sequence[str], passages: Sequence[str], extra: str = "", sentence_chars: int = 1000
+    ) -> list[str]:
+        """Count `body` paragraphs against `passages` (in document order); return the sentences
+        not found in one passage.
 
         `extra` is text the reader adds on purpose (a "Published <date>" byline made from the
-        page's metadata), whose numbers are not counted as added.
+        page's metadata), whose numbers are not counted as added. A sentence longer than
+        `sentence_chars` cannot be in one passage: the splitter cuts it, and it is found (and
+        counted in `sentences_cut`) when its pieces follow each other in consecutive passages.
         """
         from index.split import sentences
 
         flats = [flat(p) for p in passages]
+        joined = " ".join(flats)
         missing = []
         for paragraph in body:
-            spans = sentences(paragraph)
-            lost = [s for s in (flat(paragraph[x.start : x.end]) for x in spans) if not any(s in p for p in flats)]
+            texts = [flat(paragraph[x.start : x.end]) for x in sentences(paragraph)]
+            apart = [s for s in texts if not any(s in p for p in flats)]
+            cut = [s for s in apart if len(s) > sentence_chars and s in joined]
+            lost = [s for s in apart if s not in cut]
             self.paragraphs += 1
             self.paragraphs_whole += not lost
-            self.sentences += len(spans)
-            self.sentences_found += len(spans) - len(lost)
+            self.sentences += len(texts)
+            self.sentences_found += len(texts) - len(lost)
+            self.sentences_cut += len(cut)
             missing += lost
         source, quoted = numbers(" ".join(body)), numbers(" ".join(passages)) - numbers(extra)
         self.numbers_lost += sum((source - quoted).values())
@@ -183,7 +195,6 @@ def passages_by_file(files: Iterable[Path], build: bool, out: Path) -> dict[str,
     from index.clean import byline
     from index.read import read
     from index.split import chunk
-    from qa.config import SETTINGS
     from qa.sources import SourceFile
 
     files = list(files)
@@ -231,12 +242,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         found = passages_by_file(sorted(docs.iterdir()), args.build, Path(tmp) / "index")
         for name, body in bodies.items():
             texts, extra = found.get(name, ([], ""))
-            lost = tallies[name.rsplit(".", 1)[1]].add(body, texts, extra)
+            lost = tallies[name.rsplit(".", 1)[1]].add(body, texts, extra, SETTINGS.sentence_chars)
             missing += [f"{name}: {s}" for s in lost]
     figures: dict[str, float | int | str] = {"articles": len(articles), "built": "yes" if args.build else "no"}
     for fmt, t in tallies.items():
         figures[f"{fmt}_paragraphs_whole"] = f"{t.paragraphs_whole}/{t.paragraphs}"
         figures[f"{fmt}_sentences_found"] = f"{t.sentences_found}/{t.sentences}"
+        figures[f"{fmt}_sentences_cut_over_limit"] = t.sentences_cut
         figures[f"{fmt}_numbers_lost"] = t.numbers_lost
         figures[f"{fmt}_numbers_added"] = t.numbers_added
         figures[f"{fmt}_passages_over_{LONG_PASSAGE}"] = t.passages_over

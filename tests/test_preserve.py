@@ -79,6 +79,13 @@ def test_the_bench_tally_counts_what_is_lost(tmp_path):
     assert (tally.paragraphs_whole, tally.sentences_found, tally.numbers_lost) == (6, 9, 0)
     assert tally.add(["Falls fell by 41 percent."], ["Falls fell by 40 percent."]) == ["Falls fell by 41 percent."]
     assert (tally.numbers_lost, tally.numbers_added) == (1, 1)
+    # A sentence over the limit is whole when its pieces are in consecutive passages; a shorter
+    # one split the same way is lost.
+    long = "Wards " + ", ".join(f"ward {n}" for n in range(12)) + "."
+    pieces = [long[: long.index(" ward 6")], long[long.index(" ward 6") + 1 :]]
+    assert tally.add([long], pieces, sentence_chars=60) == [] and tally.sentences_cut == 1
+    assert tally.add([long], pieces, sentence_chars=len(long)) == [long]
+    assert tally.add([long], pieces[::-1], sentence_chars=60) == [long]
 
 
 def test_the_bench_pdf_and_docx_keep_every_sentence_figure_and_table_row(tmp_path):
