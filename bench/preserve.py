@@ -1,17 +1,22 @@
 """Content preservation on new content: `python -m bench.preserve [--articles N] [--build]`.
 
-Writes each SQuAD v1.1 dev article three ways, as a user might add it: `.txt` with no title
-line (paragraphs separated by blank lines), `.md` under a `#` heading, and `.html` with
-navigation and a footer around the article. Each file goes through the project's readers and
-splitter (with `--build`, a real `python -m index build`, passages read back from the index), and
-every sentence of every paragraph is looked for, word for word, inside one passage. Prints the
-paragraphs kept whole, the sentences found, and the numbers lost or added, per format.
+Writes each SQuAD v1.1 dev article five ways, as a user might add it: `.txt` with no title
+line (paragraphs separated by blank lines), `.md` under a `#` heading, `.html` with navigation
+and a footer around the article, a multi-page `.pdf` (a running header with the page number, a
+footer, and a line of figures at the foot of each page, whose numbers differ from page to page)
+and a `.docx` from Word's default template with a table. Each file goes through the project's
+readers and splitter (with `--build`, a real `python -m index build`, passages read back from
+the index), and every sentence of every paragraph (and of the PDF's figure lines and the DOCX's
+table) is looked for, word for word, inside one passage (a sentence over `QA_SENTENCE_CHARS`,
+which the splitter cuts, in consecutive ones). Prints the paragraphs kept whole, the
+sentences found, the numbers lost or added and the passages over 1,000 characters, per format.
 """
 
 from __future__ import annotations
 
 import argparse
 import html
+import random
 import re
 import subprocess
 import sys
@@ -23,8 +28,14 @@ from pathlib import Path
 
 from bench.common import report
 from bench.eval_squad import load_articles
+from qa.config import SETTINGS
 
-FORMATS = ("txt", "md", "html")
+FORMATS = ("txt", "md", "html", "pdf", "docx")
+# The target's ceiling on a passage's length (qa.config's sentence_chars keeps under it).
+LONG_PASSAGE = 1000
+# A font with the Latin, Greek and Cyrillic letters of the articles (Debian's fonts-dejavu-core);
+# a character it lacks is left out of both the PDF and the text it is checked against.
+PDF_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 _NUMBER = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
 
@@ -49,28 +60,40 @@ class Tally:
     sentences_found: int = 0
     numbers_lost: int = 0
     numbers_added: int = 0
+    passages_over: int = 0
+    sentences_cut: int = 0
 
-    def add(self, body: Sequence[str], passages: Sequence[str], extra: str = "") -> list[str]:
-        """Count `body` paragraphs against `passages`; return the sentences not found in one passage.
+    def add(
+        self, body: Sequence[str], passages: Sequence[str], extra: str = "", sentence_chars: int = 1000
+    ) -> list[str]:
+        """Count `body` paragraphs against `passages` (in document order); return the sentences
+        not found in one passage.
 
         `extra` is text the reader adds on purpose (a "Published <date>" byline made from the
-        page's metadata), whose numbers are not counted as added.
+        page's metadata), whose numbers are not counted as added. A sentence longer than
+        `sentence_chars` cannot be in one passage: the splitter cuts it, and it is found (and
+        counted in `sentences_cut`) when its pieces follow each other in consecutive passages.
         """
         from index.split import sentences
 
         flats = [flat(p) for p in passages]
+        joined = " ".join(flats)
         missing = []
         for paragraph in body:
-            spans = sentences(paragraph)
-            lost = [s for s in (flat(paragraph[x.start : x.end]) for x in spans) if not any(s in p for p in flats)]
+            texts = [flat(paragraph[x.start : x.end]) for x in sentences(paragraph)]
+            apart = [s for s in texts if not any(s in p for p in flats)]
+            cut = [s for s in apart if len(s) > sentence_chars and s in joined]
+            lost = [s for s in apart if s not in cut]
             self.paragraphs += 1
             self.paragraphs_whole += not lost
-            self.sentences += len(spans)
-            self.sentences_found += len(spans) - len(lost)
+            self.sentences += len(texts)
+            self.sentences_found += len(texts) - len(lost)
+            self.sentences_cut += len(cut)
             missing += lost
         source, quoted = numbers(" ".join(body)), numbers(" ".join(passages)) - numbers(extra)
         self.numbers_lost += sum((source - quoted).values())
         self.numbers_added += sum((quoted - source).values())
+        self.passages_over += sum(len(p) > LONG_PASSAGE for p in passages)
         return missing
 
 
@@ -95,12 +118,83 @@ def write(title: str, paragraphs: Sequence[str], folder: Path, stem: str) -> lis
     return [txt, md, page]
 
 
+def write_pdf(title: str, paragraphs: Sequence[str], path: Path, seed: int) -> list[str]:
+    """The article as a paged report: a paragraph that does not fit on a page starts the next
+    one; every page has a running header with its number, a footer, and a line of figures at
+    its foot. Returns the body as written: the paragraphs and the figure lines.
+    """
+    from fpdf import FPDF
+
+    class Report(FPDF):
+        def header(self) -> None:
+            self.set_font("body", size=8)
+            self.cell(0, 6, f"Example Wiki, printed edition, page {self.page_no()}", align="R")
+            self.ln(10)
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("body", size=8)
+            self.cell(0, 10, "Printed from Example Wiki. Free to share.", align="C")
+
+    rng = random.Random(seed)
+    pdf = Report()
+    pdf.add_font("body", fname=str(PDF_FONT))
+    pdf.set_auto_page_break(False)  # pages are broken between paragraphs, below
+    pdf.set_title(title)
+    pdf.add_page()
+    pdf.set_font("body", size=10)
+    known = pdf.current_font.cmap
+    body: list[str] = []
+
+    def figures() -> None:
+        line = f"Figures: {rng.randint(100, 99_999):,} | {rng.randint(1, 999)}"
+        pdf.set_y(-28)
+        pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+        body.append(line)
+
+    for paragraph in paragraphs:
+        text = "".join(c for c in paragraph if ord(c) in known)
+        if pdf.get_y() + pdf.multi_cell(0, 5, text, dry_run=True, output="HEIGHT") > pdf.h - 32:
+            figures()
+            pdf.add_page()
+        pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+        body.append(text)
+    figures()
+    pdf.output(str(path))
+    return body
+
+
+def write_docx(title: str, paragraphs: Sequence[str], path: Path) -> list[str]:
+    """The article as a Word file with a title, and halfway through a table of its parts' sizes
+    under a heading. Returns the body as written: the paragraphs and the table, a row a line.
+    """
+    import docx
+
+    document = docx.Document()
+    document.add_heading(title, 0)
+    half = len(paragraphs) // 2
+    rows = [["Part", "Words", "Characters"]] + [
+        [f"Part {n}", str(len(p.split())), str(len(p))] for n, p in enumerate(paragraphs, start=1)
+    ]
+    for paragraph in paragraphs[:half]:
+        document.add_paragraph(paragraph)
+    document.add_heading("The parts of this article", 1)
+    table = document.add_table(rows=len(rows), cols=3)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    for paragraph in paragraphs[half:]:
+        document.add_paragraph(paragraph)
+    document.save(str(path))
+    return [*paragraphs, "\n".join(" | ".join(row) for row in rows)]
+
+
 def passages_by_file(files: Iterable[Path], build: bool, out: Path) -> dict[str, tuple[list[str], str]]:
     """{file name: (its passages' texts, its reader-made byline)}, by reading and splitting or by a build."""
     from index.clean import byline
     from index.read import read
     from index.split import chunk
-    from qa.config import SETTINGS
     from qa.sources import SourceFile
 
     files = list(files)
@@ -117,7 +211,10 @@ def passages_by_file(files: Iterable[Path], build: bool, out: Path) -> dict[str,
         return result
     for path in files:
         document = read(SourceFile(path, path.name), SETTINGS.max_file_bytes)
-        texts = [document.text[c.span.start : c.span.end] for c in chunk(document, SETTINGS.passage_chars)]
+        texts = [
+            document.text[c.span.start : c.span.end]
+            for c in chunk(document, SETTINGS.passage_chars, SETTINGS.sentence_chars)
+        ]
         result[path.name] = (texts, " ".join(byline("", document.metadata.get("date", ""))))
     return result
 
@@ -137,23 +234,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         docs = Path(tmp) / "docs"
         bodies = {}
         for n, article in enumerate(articles):
-            for path in write(article["title"].replace("_", " "), article["paragraphs"], docs, f"{n:02d}"):
-                bodies[path.name] = article["paragraphs"]
+            title, paragraphs = article["title"].replace("_", " "), article["paragraphs"]
+            for path in write(title, paragraphs, docs, f"{n:02d}"):
+                bodies[path.name] = paragraphs
+            bodies[f"{n:02d}.pdf"] = write_pdf(title, paragraphs, docs / f"{n:02d}.pdf", seed=n)
+            bodies[f"{n:02d}.docx"] = write_docx(title, paragraphs, docs / f"{n:02d}.docx")
         found = passages_by_file(sorted(docs.iterdir()), args.build, Path(tmp) / "index")
         for name, body in bodies.items():
             texts, extra = found.get(name, ([], ""))
-            lost = tallies[name.rsplit(".", 1)[1]].add(body, texts, extra)
+            lost = tallies[name.rsplit(".", 1)[1]].add(body, texts, extra, SETTINGS.sentence_chars)
             missing += [f"{name}: {s}" for s in lost]
     figures: dict[str, float | int | str] = {"articles": len(articles), "built": "yes" if args.build else "no"}
     for fmt, t in tallies.items():
         figures[f"{fmt}_paragraphs_whole"] = f"{t.paragraphs_whole}/{t.paragraphs}"
         figures[f"{fmt}_sentences_found"] = f"{t.sentences_found}/{t.sentences}"
+        figures[f"{fmt}_sentences_cut_over_limit"] = t.sentences_cut
         figures[f"{fmt}_numbers_lost"] = t.numbers_lost
         figures[f"{fmt}_numbers_added"] = t.numbers_added
-    report("Content preservation, SQuAD v1.1 dev articles as .txt, .md and .html", figures)
+        figures[f"{fmt}_passages_over_{LONG_PASSAGE}"] = t.passages_over
+    report("Content preservation, SQuAD v1.1 dev articles as .txt, .md, .html, .pdf and .docx", figures)
     for line in missing[: args.show]:
         print("  not found:", line[:200])
-    return 0 if not missing and not any(t.numbers_lost or t.numbers_added for t in tallies.values()) else 1
+    failed = any(t.numbers_lost or t.numbers_added or t.passages_over for t in tallies.values())
+    return 0 if not missing and not failed else 1
 
 
 if __name__ == "__main__":

@@ -414,7 +414,7 @@ def _reuse(previous: _Previous, name: str) -> _Part:
 
 
 def _split(document: Document, digest: str, indexed_at: str) -> _Part:
-    chunks = chunk(document, SETTINGS.passage_chars)
+    chunks = chunk(document, SETTINGS.passage_chars, SETTINGS.sentence_chars)
     passages = [
         Passage(
             text=document.text[c.span.start : c.span.end],

@@ -4,15 +4,17 @@ Each reader turns a file's bytes into `Block`s (paragraphs and headings, page by
 and what the file says about itself (title, author, date); `compose` lays them out as a
 `Document` whose text separates paragraphs with a blank line (see `index.split`):
 
-- "By author" and "Published date" lead the first paragraph (`index.clean.byline`, as for saved
-  web pages), so the opening passage answers "who wrote it, and when"; the title is metadata,
-  and a first block repeating it is dropped;
+- "By author" and "Published date" (only a date the document declares) lead the first paragraph
+  (`index.clean.byline`, as for saved web pages), so the opening passage answers "who wrote it,
+  and when"; the title is metadata, and a first block repeating it is dropped;
 - a heading leads the paragraph under it, on a line of its own (a hard break ends a sentence),
   so it reads as the section's title and gives the passage its topic, but is never a passage
   alone: a three-word passage would match questions by their wording and answer nothing;
 - each page of a PDF ends its paragraphs, so no passage crosses a page and the page a passage
   is on (`Document.pages`, `Passage.page`) can be cited. A sentence running over a page break
-  is cut in two: the price of exact page numbers.
+  is cut in two: the price of exact page numbers. Short lines at the foot of a page close its
+  last paragraph;
+- a table's header row is repeated above each share of its rows that fits in a passage.
 
 The libraries are imported when a file of their format is read, so a build of plain text does
 not pay for them.
@@ -20,7 +22,10 @@ not pay for them.
 
 from __future__ import annotations
 
+import codecs
 import io
+import json
+import logging
 import re
 import zipfile
 from collections import Counter
@@ -31,8 +36,11 @@ from functools import cache
 from pathlib import Path
 
 from index.clean import byline
+from qa.config import SETTINGS
 from qa.sources import SourceFile
 from qa.types import Document
+
+log = logging.getLogger(__name__)
 
 
 class Unusable(Exception):
@@ -41,10 +49,15 @@ class Unusable(Exception):
 
 @dataclass(frozen=True)
 class Block:
-    """A paragraph of a source document (lines inside it are hard breaks), or a heading."""
+    """A paragraph of a source document (lines inside it are hard breaks), or a heading.
+
+    A table is one block, a row a line, its first row the header that `compose` repeats above
+    each share of the rows that fits in a passage.
+    """
 
     text: str
     heading: bool = False
+    table: bool = False
 
 
 def compose(
@@ -54,11 +67,17 @@ def compose(
     *,
     author: str = "",
     published: str = "",
+    file_date: str = "",
     paged: bool = False,
+    max_chars: int = SETTINGS.passage_chars,
 ) -> Document:
     """Lay out `pages` of blocks as a cleaned `Document` (see the module's docstring).
 
     `paged` records where each page starts (for a PDF); otherwise pass all blocks as one page.
+    `published` is a date the document declares as its publication (it leads the text);
+    `file_date` when the file was made, kept in the metadata only, never shown as publication.
+    A table longer than `max_chars` becomes paragraphs that each fit in a passage and each
+    start with its header row, so every row is quoted under its column names.
 
     >>> doc = compose("a.html", "Huddles", [[Block("Huddles", True), Block("Why", True), Block("Ten minutes.")]])
     >>> doc.text
@@ -69,6 +88,8 @@ def compose(
         metadata["author"] = author
     if published:
         metadata["date"] = published
+    if file_date:
+        metadata["file_date"] = file_date
     leading = byline(author, published)
     paragraphs: list[str] = []
     starts: list[int] = []
@@ -84,19 +105,21 @@ def compose(
                 first = False
                 continue  # the title is metadata, not text
             first = False
-            leading.append(text)
             if block.heading:
+                leading.append(text)
                 continue
             if page_start is None:
                 page_start = at
-            paragraph = "\n".join(leading)
-            paragraphs.append(paragraph)
-            at += len(paragraph) + 2
+            for paragraph in _table_shares(leading, text, max_chars) if block.table else ["\n".join([*leading, text])]:
+                paragraphs.append(paragraph)
+                at += len(paragraph) + 2
             leading = []
         if leading and paged and page_start is not None:
-            # Headings at the foot of a page stay on it rather than lead the next page's text.
-            paragraphs.append("\n".join(leading))
-            at += len(paragraphs[-1]) + 2
+            # Short lines at the foot of a page (a figure, a note: "Admissions: 1,203") close the
+            # page's last paragraph rather than stand alone or lead the next page's text.
+            tail = "\n" + "\n".join(leading)
+            paragraphs[-1] += tail
+            at += len(tail)
             leading = []
         starts.append(at if page_start is None else page_start)
     if leading:
@@ -105,6 +128,27 @@ def compose(
     # An empty page starts where the next text does; past the end, at the end.
     pages_at = tuple(min(s, len(text)) for s in starts) if paged else ()
     return Document(source=source, title=title, text=text, metadata=metadata, pages=pages_at)
+
+
+def _table_shares(leading: list[str], table: str, max_chars: int) -> list[str]:
+    """The rows of `table` in paragraphs of at most `max_chars`, each led by the header row
+    (the first, after `leading` lines such as headings).
+
+    >>> _table_shares(["Beds"], "Ward | Beds\\nAsh | 9\\nElm | 12", 24)
+    ['Beds\\nWard | Beds\\nAsh | 9', 'Ward | Beds\\nElm | 12']
+    """
+    header, *rows = table.split("\n")
+    shares: list[list[str]] = []
+    share, held = [*leading, header], 0
+    for row in rows:
+        # A share holds at least one row; a row too long for any passage is left to the splitter.
+        if held and len("\n".join([*share, row])) > max_chars:
+            shares.append(share)
+            share, held = [header], 0
+        share.append(row)
+        held += 1
+    shares.append(share)
+    return ["\n".join(lines) for lines in shares]
 
 
 def _tidy(text: str) -> str:
@@ -142,9 +186,55 @@ def title_from_name(path: Path) -> str:
     return re.sub(r"[-_]+", " ", path.stem).strip().capitalize()
 
 
+# Byte-order marks, longest first: UTF-32's little-endian mark starts with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def marked_text(data: bytes) -> str | None:
+    """The text of bytes that open with a byte-order mark (UTF-8, UTF-16, UTF-32), else None.
+
+    Notepad's "Unicode" is UTF-16 with a mark: two bytes a character, so NUL bytes throughout.
+
+    >>> marked_text("Café".encode("utf-16")), marked_text(b"plain")
+    ('Café', None)
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                raise Unusable(f"starts as {encoding.upper()} text but is not valid {encoding.upper()}") from None
+    return None
+
+
+def decode_text(data: bytes) -> str:
+    """Text in any common encoding: UTF-8 with or without its mark, UTF-16 or UTF-32 with one,
+    else Windows-1252; line ends made "\\n". Bytes that are none of these are refused.
+    """
+    text = marked_text(data)
+    if text is None:
+        check_text(data)
+        for encoding in ("utf-8", "cp1252"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise Unusable("not UTF-8, UTF-16, UTF-32 or Windows-1252 text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def check_text(data: bytes) -> None:
-    """Refuse bytes that are not text (a NUL byte in the first 8 KiB), as `read_text` does."""
-    if b"\x00" in data[:8192]:
+    """Refuse bytes that are not text (a NUL byte in the first 8 KiB) unless a byte-order mark says
+    they are UTF-16 or UTF-32, whose characters hold NUL bytes."""
+    if b"\x00" in data[:8192] and not any(data.startswith(bom) for bom, _ in _BOMS):
         raise Unusable("binary file")
 
 
@@ -154,15 +244,22 @@ def check_text(data: bytes) -> None:
 def read_html(file: SourceFile, data: bytes) -> Document:
     """An HTML page's main text (trafilatura drops navigation, footers, comments and the like).
 
-    Headings, paragraphs, list items, quotes and table rows keep their structure; title,
-    author and date come from the page's metadata.
+    Headings, paragraphs, list items, quotes and table rows keep their structure; title and
+    author come from the page's metadata, the date only from a declared publication date
+    (`declared_date`), never one guessed from the text.
     """
     import trafilatura
 
     check_text(data)
-    # Bytes, not text: trafilatura reads the page's declared or detected character set.
+    # Bytes, not text, unless a byte-order mark settles it: trafilatura reads the page's declared
+    # or detected character set, which a UTF-16 page cannot declare in bytes it can read.
+    page = marked_text(data)
     extracted = trafilatura.bare_extraction(
-        data, with_metadata=True, include_comments=False, include_tables=True, config=_trafilatura_config()
+        data if page is None else page,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        config=_trafilatura_config(),
     )
     if extracted is None or extracted.body is None:
         raise Unusable("no main text found in the page")
@@ -174,8 +271,71 @@ def read_html(file: SourceFile, data: bytes) -> Document:
         (extracted.title or "").strip() or title_from_name(file.path),
         [blocks],
         author=(extracted.author or "").strip(),
-        published=readable_date(extracted.date),
+        published=readable_date(declared_date(data if page is None else page)),
     )
+
+
+# <meta> names and properties that declare a page's publication date (Open Graph, schema.org
+# microdata, Dublin Core, Highwire/Google Scholar, and common plain names), lower case.
+_DATE_META = frozenset(
+    """article:published_time og:published_time datepublished dc.date.issued dcterms.issued dc.date
+    dcterms.date citation_publication_date citation_date pubdate publishdate publish-date publish_date
+    publication_date date""".split()
+)
+
+
+def declared_date(page: bytes | str) -> str:
+    """The publication date a page declares, as written there, or "" when it declares none.
+
+    Looked for in <meta> tags (`_DATE_META`), JSON-LD `datePublished`, and a <time> marked as
+    the publication (`itemprop="datePublished"` or `pubdate`). Dates in the body text are not
+    declarations: a page mentioning "opened in 2019" was not published then.
+
+    >>> declared_date('<html><head><meta property="article:published_time" content="2023-05-04T09:00"></head></html>')
+    '2023-05-04T09:00'
+    >>> declared_date("<html><body><p>The ward opened in 2019.</p></body></html>")
+    ''
+    """
+    import lxml.html
+    from lxml.etree import ParserError
+
+    try:
+        tree = lxml.html.document_fromstring(page)
+    except (ParserError, ValueError):
+        return ""
+    for meta in tree.iter("meta"):
+        names = {(meta.get(a) or "").strip().lower() for a in ("name", "property", "itemprop")}
+        if names & _DATE_META and (meta.get("content") or "").strip():
+            return meta.get("content").strip()
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() == "application/ld+json":
+            found = _json_ld_date(script.text or "")
+            if found:
+                return found
+    for time in tree.iter("time"):
+        if (time.get("itemprop") or "").lower() == "datepublished" or time.get("pubdate") is not None:
+            value = (time.get("datetime") or time.text_content() or "").strip()
+            if value:
+                return value
+    return ""
+
+
+def _json_ld_date(text: str) -> str:
+    """The first `datePublished` in a JSON-LD script, however nested (@graph, lists)."""
+    try:
+        pending = [json.loads(text)]
+    except ValueError:
+        return ""
+    while pending:
+        item = pending.pop(0)
+        if isinstance(item, dict):
+            value = item.get("datePublished")
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return ""
 
 
 @cache
@@ -200,7 +360,7 @@ def _html_block(element) -> Block:
         return Block("\n".join(_text_of(item) for item in element.iter("item")))
     if element.tag == "table":
         rows = (" | ".join(_text_of(cell) for cell in row.iter("cell")) for row in element.iter("row"))
-        return Block("\n".join(rows))
+        return Block("\n".join(rows), table=True)
     return Block(_text_of(element))
 
 
@@ -211,17 +371,21 @@ def _text_of(element) -> str:
 # --- PDF --------------------------------------------------------------------------------------
 
 # A line that is only a page number ("12", "Page 3", "3 of 10", "- 4 -").
-_PAGE_NUMBER = re.compile(r"^[-–\s]*(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?[-–\s]*$", re.IGNORECASE)
+_PAGE_NUMBER = re.compile(r"^[-–\s]*(page\s*)?(\d{1,4})(\s*(of|/)\s*\d{1,4})?[-–\s]*$", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
 _SENTENCE_END = re.compile(r"""[.!?:;…"'”’)\]]$""")
 # A line of a wrapped paragraph is at least this share of the document's usual full line.
 _FULL_LINE = 0.75
+# Lines looked at for furniture at each end of a page.
+_EDGE_LINES = 2
 
 
 def read_pdf(file: SourceFile, data: bytes) -> Document:
     """A PDF's text layer, page by page, with lines rejoined into paragraphs.
 
-    Running headers and footers (the same line at the top or bottom of most pages) and lone page
-    numbers are dropped. Title, author and date come from the PDF's document information.
+    Running headers and footers are dropped only on evidence (`_furniture`), each counted in the
+    log. Title and author come from the PDF's document information; its creation date is when
+    the file was made, not a publication date, so it is kept only as "file_date".
     """
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
@@ -239,12 +403,15 @@ def read_pdf(file: SourceFile, data: bytes) -> Document:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
         raise Unusable(f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from None
-    pages = _reflow(texts)
+    pages, dropped = _reflow(texts)
+    if dropped:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(dropped.items()))
+        log.info("%s: dropped page furniture: %s", file.name, kinds)
     if not any(pages):
         raise Unusable("no text in the PDF (a scan without a text layer?)")
     if not title:
         title = next((b.text for page in pages for b in page if b.heading), "") or title_from_name(file.path)
-    return compose(file.name, title, pages, author=author, published=readable_date(created), paged=True)
+    return compose(file.name, title, pages, author=author, file_date=readable_date(created), paged=True)
 
 
 def _pdf_date(info) -> datetime | None:
@@ -254,20 +421,21 @@ def _pdf_date(info) -> datetime | None:
         return None
 
 
-def _reflow(texts: Sequence[str]) -> list[list[Block]]:
-    """Rejoin the wrapped lines of each page's text into paragraphs and headings.
+def _reflow(texts: Sequence[str]) -> tuple[list[list[Block]], Counter[str]]:
+    """Rejoin the wrapped lines of each page's text into paragraphs and headings, furniture dropped.
 
     pypdf gives one line per printed line. A line noticeably shorter than the document's usual
     full line ends its paragraph; such a line standing alone without closing punctuation is a
-    heading. A word hyphenated at a line end is joined again.
+    heading. A word hyphenated at a line end is joined again. Returns the pages' blocks and the
+    count of furniture lines dropped, by kind.
     """
     pages = [[line.strip() for line in text.split("\n")] for text in texts]
     lengths = sorted(len(line) for lines in pages for line in lines if line)
     full = lengths[int(len(lengths) * 0.9)] if lengths else 0
-    furniture = _running_lines(pages, full)
+    drop, dropped = _furniture(pages, full)
     result = []
-    for lines in pages:
-        lines = _strip_furniture(lines, furniture)
+    for number, lines in enumerate(pages):
+        lines = [line for i, line in enumerate(lines) if (number, i) not in drop]
         blocks: list[Block] = []
         paragraph = ""
         for line in lines:
@@ -286,36 +454,60 @@ def _reflow(texts: Sequence[str]) -> list[list[Block]]:
         if paragraph:
             blocks.append(Block(paragraph))
         result.append(blocks)
-    return result
+    return result, dropped
 
 
-def _shape(line: str) -> str:
-    return re.sub(r"\d+", "#", line.casefold())
+def _furniture(pages: list[list[str]], full: int) -> tuple[set[tuple[int, int]], Counter[str]]:
+    """The (page, line) places of running headers and footers, and their count by kind.
 
-
-def _running_lines(pages: list[list[str]], full: int) -> set[str]:
-    """Shapes of the short lines that head, or foot, most pages ("Page 3", "Page 4": digits ignored).
-
-    Full-length lines are never furniture: they are wrapped text, whatever they repeat.
+    Only the first and last two lines of a page are looked at, and only short ones: full-length
+    lines are wrapped text, whatever they repeat. Such a line is furniture on evidence only: the
+    same text heads (or foots) at least half the pages (and 3), or lines that differ only by the
+    page's own number do: one number that runs with the page's position ("Page 3", "Page 4" on
+    pages 3 and 4; or 5, 6, 7 on pages 1, 2, 3), every other word and number the same. "Admissions: 1,203" and
+    "Admissions: 987" on two pages differ in a number that does not follow the pages: body text.
+    A lone page number ("12", "Page 3 of 9") is dropped from a short document too when it is the
+    page's position.
     """
-    if len(pages) < 3:
-        return set()
-    tops: Counter[str] = Counter()
-    bottoms: Counter[str] = Counter()
-    for lines in pages:
-        text = [line for line in lines if line and len(line) < _FULL_LINE * full]
-        tops.update({_shape(line) for line in text[:2]})
-        bottoms.update({_shape(line) for line in text[-2:]})
+    edges: dict[tuple[int, int], str] = {}
+    for number, lines in enumerate(pages):
+        text = [i for i, line in enumerate(lines) if line]
+        for i in text[:_EDGE_LINES] + text[-_EDGE_LINES:]:
+            if len(lines[i]) < _FULL_LINE * full:
+                edges[(number, i)] = " ".join(lines[i].casefold().split())
+    pages_with: dict[tuple, set[int]] = {}
+    for (number, _), line in edges.items():
+        for key in _evidence(line, number):
+            pages_with.setdefault(key, set()).add(number)
     least = max(3, len(pages) / 2)
-    return {shape for counts in (tops, bottoms) for shape, n in counts.items() if n >= least}
+    drop: set[tuple[int, int]] = set()
+    dropped: Counter[str] = Counter()
+    for (number, i), line in edges.items():
+        lone = _PAGE_NUMBER.match(line)
+        if lone and int(lone.group(2)) == number + 1:
+            kind = "page number"
+        elif any(len(pages_with[key]) >= least for key in _evidence(line, number)):
+            kind = "page number" if lone else "running header/footer"
+        else:
+            continue
+        drop.add((number, i))
+        dropped[kind] += 1
+    return drop, dropped
 
 
-def _strip_furniture(lines: list[str], furniture: set[str]) -> list[str]:
-    """`lines` without running headers/footers and page numbers among their first and last two."""
-    text = [i for i, line in enumerate(lines) if line]
-    edge = text[:2] + text[-2:]
-    drop = {i for i in edge if _shape(lines[i]) in furniture or _PAGE_NUMBER.match(lines[i])}
-    return [line for i, line in enumerate(lines) if i not in drop]
+def _evidence(line: str, page: int) -> list[tuple]:
+    """Keys that lines of furniture share across pages: the text itself, and, for each number in
+    it, the rest of the line with that number's distance from the page's position.
+
+    >>> _evidence("page 3 of 9", 2)[1:]
+    [('page # of #', 0, ('9',), 1), ('page # of #', 1, ('3',), 7)]
+    """
+    numbers = _DIGITS.findall(line)
+    shape = _DIGITS.sub("#", line)
+    keys: list[tuple] = [(line,)]
+    for j, value in enumerate(numbers):
+        keys.append((shape, j, tuple(numbers[:j] + numbers[j + 1 :]), int(value) - page))
+    return keys
 
 
 # --- DOCX -------------------------------------------------------------------------------------
@@ -324,8 +516,8 @@ def _strip_furniture(lines: list[str], furniture: set[str]) -> list[str]:
 def read_docx(file: SourceFile, data: bytes) -> Document:
     """A Word document's paragraphs, headings, lists and tables, in order.
 
-    Title, author and date come from its core properties; without a title, the first paragraph
-    styled "Title" names the document.
+    Title and author come from its core properties (their creation date only as "file_date");
+    without a title, the first paragraph styled "Title" names the document.
     """
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -338,8 +530,8 @@ def read_docx(file: SourceFile, data: bytes) -> Document:
         title = ""
         for part in document.iter_inner_content():
             if isinstance(part, Table):
-                rows = (" | ".join(_unique(cell.text.strip() for cell in row.cells)) for row in part.rows)
-                block = Block("\n".join(rows))
+                rows = (" | ".join(cells) for cells in map(_cells, part.rows) if any(cells))
+                block = Block("\n".join(rows), table=True)
             else:
                 style = part.style.name if part.style is not None else ""
                 if style.startswith("List"):
@@ -363,13 +555,19 @@ def read_docx(file: SourceFile, data: bytes) -> Document:
         raise Unusable(f"corrupt or unreadable DOCX ({type(exc).__name__}: {exc})") from None
     if not any(b.text.strip() and not b.heading for b in blocks):
         raise Unusable("no text in the document")
-    return compose(file.name, title, [blocks], author=author, published=readable_date(created))
+    # "Created" is when the file (or the template it came from) was made, not a publication date.
+    return compose(file.name, title, [blocks], author=author, file_date=readable_date(created))
 
 
-def _unique(cells) -> list[str]:
-    """Cell texts with repeats side by side dropped (python-docx repeats a merged cell)."""
+def _cells(row) -> list[str]:
+    """A table row's cell texts, a merged cell once (python-docx repeats it for each column it
+    spans); equal values in separate cells are both kept, and empty cells keep their column.
+    """
     out: list[str] = []
-    for text in cells:
-        if text and (not out or out[-1] != text):
-            out.append(text)
+    previous = None
+    for cell in row.cells:
+        if previous is not None and cell._tc is previous:
+            continue
+        previous = cell._tc
+        out.append(cell.text.strip())
     return out

@@ -20,8 +20,8 @@ from index.clean import clean_page, is_kings_fund_page
 from index.formats import (
     Block,
     Unusable,
-    check_text,
     compose,
+    decode_text,
     read_docx,
     read_html,
     read_pdf,
@@ -40,16 +40,6 @@ _CLOSING = re.compile(r"""[.!?…:;,]["'”’)\]]*$""")
 # ends where it ends (a line break is a hard break in `index.split`).
 _LIST_ITEM = re.compile(r"^\s*([-–•*+]|\d{1,3}[.)])\s+")
 _BLANK = re.compile(r"\n[ \t]*\n")
-
-
-def _decode(data: bytes) -> str:
-    check_text(data)
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
-        except UnicodeDecodeError:
-            continue
-    raise Unusable("not UTF-8 or Windows-1252 text")
 
 
 def is_heading(line: str) -> bool:
@@ -103,7 +93,7 @@ def _titled(file: SourceFile, blocks: list[Block], title: str = "", **metadata: 
 
 def read_text(file: SourceFile, data: bytes) -> Document:
     """A plain-text file: paragraphs separated by blank lines, or one paragraph per line."""
-    text = _decode(data)
+    text = decode_text(data)
     if is_kings_fund_page(text):
         return clean_page(text, file.name, title_from_name(file.path))
     return _titled(file, text_blocks(text))
@@ -128,7 +118,7 @@ def read_markdown(file: SourceFile, data: bytes) -> Document:
     Title, author and date come from YAML-style front matter; without a title there, a heading
     that opens the document is its title.
     """
-    text = _decode(data)
+    text = decode_text(data)
     fields: dict[str, str] = {}
     front = _FRONT_MATTER.match(text)
     if front:

@@ -4,7 +4,10 @@ Cleaned document text separates paragraphs by a blank line; a single line break 
 paragraph is a hard break (a list item, a field of a teaser) and ends a sentence. A passage never
 crosses a paragraph, so related-content teasers (each its own paragraph) never merge into the
 article. Within a paragraph, sentences are packed greedily up to `max_chars`; a single longer
-sentence stands alone.
+sentence stands alone, up to `sentence_chars`. A sentence longer than that (a line without full
+stops) is cut into pieces within it, at its last clause mark (comma, semicolon, colon, dash) far
+enough in, else at its last space, else (a run with no space at all) at the limit; each piece
+counts as a sentence, so no passage and no highlight is ever longer.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ _NEXT_WORD = re.compile(r"""["'“‘(\[]?([A-Za-z]+)""")
 # capital, digit, quote or bracket.
 _BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])""")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# Where an over-long sentence may be cut: after a clause mark and the space that follows it.
+_CLAUSE_MARK = re.compile(r"(?:[,;:]|\s[-–—])\s+")
+# A clause cut is taken only this far into the allowed length: earlier ones leave crumbs.
+_CLAUSE_REACH = 0.5
 _LINE = re.compile(r"[^\n]+")
 
 
@@ -110,16 +117,18 @@ class Chunk:
     sentences: tuple[Span, ...]
 
 
-def chunk(document: Document, max_chars: int) -> list[Chunk]:
-    """Split a document into passages of whole sentences, at most `max_chars` long each.
+def chunk(document: Document, max_chars: int, sentence_chars: int | None = None) -> list[Chunk]:
+    """Split a document into passages of whole sentences, at most `max_chars` long each, or a
+    single sentence up to `sentence_chars` (default `max_chars`), longer ones cut in pieces.
 
     Every chunk satisfies `document.text[c.span.start:c.span.end]` == the passage text; the
     paragraph number (1-based) says where in the document it stands, for citations.
     """
+    longest = max(sentence_chars or 0, max_chars)
     chunks: list[Chunk] = []
     for number, para in enumerate(paragraphs(document.text), start=1):
         group: list[Span] = []
-        for sentence in sentences(document.text, para.start, para.end):
+        for sentence in _within(document.text, sentences(document.text, para.start, para.end), longest):
             if group and sentence.end - group[0].start > max_chars:
                 chunks.append(_chunk(group, number))
                 group = []
@@ -127,6 +136,34 @@ def chunk(document: Document, max_chars: int) -> list[Chunk]:
         if group:
             chunks.append(_chunk(group, number))
     return chunks
+
+
+def _within(text: str, spans: list[Span], max_chars: int) -> list[Span]:
+    """`spans` with each one longer than `max_chars` cut into pieces within it (see the module's docstring).
+
+    >>> t = "Alpha beta gamma, delta epsilon zeta eta theta"
+    >>> [t[s.start : s.end] for s in _within(t, [Span(0, len(t))], 30)]
+    ['Alpha beta gamma,', 'delta epsilon zeta eta theta']
+    """
+    pieces: list[Span] = []
+    for span in spans:
+        start = span.start
+        while span.end - start > max_chars:
+            cut = _cut(text, start, max_chars)
+            _append_stripped(pieces, text, start, cut)
+            start = cut
+        _append_stripped(pieces, text, start, span.end)
+    return pieces
+
+
+def _cut(text: str, start: int, max_chars: int) -> int:
+    """Where to end a piece of `text[start:]` at most `max_chars` long: a clause mark, a space, the limit."""
+    limit = start + max_chars
+    clause = [m.end() for m in _CLAUSE_MARK.finditer(text, start + int(max_chars * _CLAUSE_REACH), limit)]
+    if clause:
+        return clause[-1]
+    space = max(text.rfind(" ", start + 1, limit + 1), text.rfind("\t", start + 1, limit + 1))
+    return space if space > start else limit
 
 
 def _chunk(group: list[Span], paragraph: int) -> Chunk:

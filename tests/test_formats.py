@@ -163,7 +163,9 @@ def test_pdf_keeps_pages_for_citations_and_drops_running_headers(tmp_path):
     doc = read_file(make_pdf(tmp_path / "report.pdf"))
     assert_well_formed(doc)
     assert doc.title == "Safety huddles report"
-    assert doc.metadata == {"title": "Safety huddles report", "author": "John Smith", "date": "1 March 2022"}
+    # The creation date is when the file was made: kept as such, never as a publication date.
+    assert doc.metadata == {"title": "Safety huddles report", "author": "John Smith", "file_date": "1 March 2022"}
+    assert "Published" not in doc.text
     assert "Care Journal" not in doc.text and not re.search(r"Page \d", doc.text)
     # Wrapped lines are rejoined into whole sentences.
     assert "happens at the start of each shift, with every grade of staff invited to speak." in doc.text
@@ -185,11 +187,10 @@ def test_pdf_without_a_title_takes_its_first_heading(tmp_path):
 def test_docx_reads_headings_lists_tables_and_core_properties(tmp_path):
     doc = read_file(make_docx(tmp_path / "rounds.docx"))
     assert_well_formed(doc)
-    assert doc.metadata == {"title": "Ward rounds guide", "author": "Amy Lee", "date": "9 July 2021"}
+    assert doc.metadata == {"title": "Ward rounds guide", "author": "Amy Lee", "file_date": "9 July 2021"}
     paragraphs = doc.text.split("\n\n")
     assert paragraphs[0] == (
-        "By Amy Lee\nPublished 9 July 2021\nBefore the round\n"
-        "Check the list of patients. Bring the latest blood results to the bedside."
+        "By Amy Lee\nBefore the round\nCheck the list of patients. Bring the latest blood results to the bedside."
     )
     assert paragraphs[1] == "Ask the patient first.\nThen ask the nurse in charge."
     assert paragraphs[2] == "Time | Task\n9am | Consultant round"
@@ -229,7 +230,7 @@ def test_an_index_of_every_format_answers_and_cites_pdf_pages(tmp_path):
         ("cut.pdf", "truncated pdf", "corrupt or unreadable PDF"),
         ("broken.docx", b"PK\x03\x04 not a zip archive", "corrupt or unreadable DOCX"),
         ("other.docx", "zip without a document", "corrupt or unreadable DOCX"),
-        ("cp.txt", b"caf\x81 \x8d\x8f\x90\x9d", "not UTF-8 or Windows-1252 text"),
+        ("cp.txt", b"caf\x81 \x8d\x8f\x90\x9d", "not UTF-8, UTF-16, UTF-32 or Windows-1252 text"),
         ("image.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
         ("empty.html", b"<html><head><title>Nothing</title></head><body></body></html>", "no main text"),
         ("blank.docx", "docx without text", "no text in the document"),

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import qa
-from bench.preserve import Tally, flat, numbers, write
+from bench.preserve import Tally, flat, numbers, write, write_docx, write_pdf
 from index import build
 from index.clean import byline
 from index.read import read
@@ -79,6 +79,35 @@ def test_the_bench_tally_counts_what_is_lost(tmp_path):
     assert (tally.paragraphs_whole, tally.sentences_found, tally.numbers_lost) == (6, 9, 0)
     assert tally.add(["Falls fell by 41 percent."], ["Falls fell by 40 percent."]) == ["Falls fell by 41 percent."]
     assert (tally.numbers_lost, tally.numbers_added) == (1, 1)
+    # A sentence over the limit is whole when its pieces are in consecutive passages; a shorter
+    # one split the same way is lost.
+    long = "Wards " + ", ".join(f"ward {n}" for n in range(12)) + "."
+    pieces = [long[: long.index(" ward 6")], long[long.index(" ward 6") + 1 :]]
+    assert tally.add([long], pieces, sentence_chars=60) == [] and tally.sentences_cut == 1
+    assert tally.add([long], pieces, sentence_chars=len(long)) == [long]
+    assert tally.add([long], pieces[::-1], sentence_chars=60) == [long]
+
+
+def test_the_bench_pdf_and_docx_keep_every_sentence_figure_and_table_row(tmp_path):
+    # Enough text for several pages, numbers in every paragraph; the PDF adds a line of figures
+    # to each page's foot and the DOCX a table, both counted as body.
+    paragraphs = [
+        f"In {1990 + n} the ward treated {n * 37 + 12} patients, {n % 7 + 2} of them from abroad. "
+        "Staff kept a daily log of every admission, and the board read it at the end of each month "
+        f"to plan the {n + 3} beds it would need for the season ahead."
+        for n in range(40)
+    ]
+    tally = Tally()
+    pdf_body = write_pdf("Ward history", paragraphs, tmp_path / "history.pdf", seed=1)
+    docx_body = write_docx("Ward history", paragraphs, tmp_path / "history.docx")
+    figures = [line for line in pdf_body if line.startswith("Figures: ")]
+    assert len(figures) >= 3 and len(set(figures)) == len(figures)
+    for name, body in (("history.pdf", pdf_body), ("history.docx", docx_body)):
+        document, passages = _read(tmp_path / name)
+        assert "Published" not in document.text
+        assert tally.add(body, passages) == []
+    assert (tally.numbers_lost, tally.numbers_added, tally.passages_over) == (0, 0, 0)
+    assert tally.paragraphs_whole == tally.paragraphs == len(pdf_body) + len(docx_body)
 
 
 # --- the property: random documents of sentences, numbers, lists and headings -----------------

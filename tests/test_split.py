@@ -1,3 +1,5 @@
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -41,22 +43,55 @@ def test_article_passages_are_exact_spans_within_the_limit():
     assert [c.paragraph for c in chunks] == sorted(c.paragraph for c in chunks)
 
 
-def test_a_single_long_sentence_stands_alone():
-    long = "Word " + "word " * 200 + "end."
-    doc = Document("x.txt", "x", f"Short one. {long} Another short.")
-    texts = [doc.text[c.span.start : c.span.end] for c in chunk(doc, 100)]
-    assert texts == ["Short one.", long.strip(), "Another short."]
+def test_a_sentence_over_the_limit_is_cut_at_clause_marks_then_spaces():
+    clauses = "Ward 7 cut falls by 40 percent, Ward 9 by 12 percent; Ward 3 saw no change at all"
+    words = " ".join(f"word{n}" for n in range(60))
+    doc = Document("x.txt", "x", f"Short one. {clauses}.\n\n{words} end.")
+    texts = [doc.text[c.span.start : c.span.end] for c in chunk(doc, 60)]
+    assert texts[:3] == [
+        "Short one.",
+        "Ward 7 cut falls by 40 percent, Ward 9 by 12 percent;",
+        "Ward 3 saw no change at all.",
+    ]
+    assert all(len(t) <= 60 for t in texts)
+    # Cut between words, never inside one, and nothing lost.
+    assert " ".join(texts[3:]) == f"{words} end."
+    assert all(re.fullmatch(r"(word\d+ ?)+(end\.)?", t) for t in texts[3:])
 
 
-@given(st.lists(st.text(alphabet="abc. \n?!AB1", min_size=0, max_size=80), max_size=8), st.integers(20, 300))
-def test_chunks_are_exact_ordered_spans(parts, limit):
+def test_a_long_sentence_stands_alone_up_to_its_own_limit():
+    fits = "Word " + "word " * 38 + "end."
+    over = "Word " + "word " * 58 + "end."
+    doc = Document("x.txt", "x", f"Short one. {fits} Another short.\n\n{over}")
+    texts = [doc.text[c.span.start : c.span.end] for c in chunk(doc, 100, 250)]
+    assert texts[:3] == ["Short one.", fits.strip(), "Another short."]
+    assert len(texts) == 5 and " ".join(texts[3:]) == over.strip() and all(len(t) <= 250 for t in texts)
+
+
+def test_a_run_without_spaces_is_cut_at_the_limit():
+    doc = Document("x.txt", "x", "x" * 250)
+    assert [c.span.end - c.span.start for c in chunk(doc, 100)] == [100, 100, 50]
+
+
+_RUN = st.text(alphabet="abcxyz ,;:-", min_size=0, max_size=600)  # long runs without a full stop
+
+
+@given(
+    st.lists(st.one_of(st.text(alphabet="abc. \n?!AB1", min_size=0, max_size=80), _RUN), max_size=8),
+    st.integers(20, 300),
+)
+def test_chunks_are_exact_ordered_spans_within_the_limit(parts, limit):
     text = "\n\n".join(parts)
     doc = Document("h.txt", "h", text)
     last_end = 0
+    covered = ""
     for c in chunk(doc, limit):
         assert 0 <= c.span.start < c.span.end <= len(text)
         assert c.span.start >= last_end
-        assert c.span.end - c.span.start <= limit or len(c.sentences) == 1
+        assert c.span.end - c.span.start <= limit
         for s in c.sentences:
             assert c.span.start <= s.start < s.end <= c.span.end
         last_end = c.span.end
+        covered += text[c.span.start : c.span.end]
+    # Every character that is not white space is in exactly one passage, in order.
+    assert re.sub(r"\s", "", covered) == re.sub(r"\s", "", text)
