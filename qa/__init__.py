@@ -38,6 +38,7 @@ __all__ = [
     "default_index",
     "get_index",
     "retrieve",
+    "serving_index",
 ]
 
 _indexes: dict[Path, Index] = {}
@@ -71,6 +72,16 @@ def get_index(index: Index | str | os.PathLike[str] | None = None) -> Index:
     if index is None:
         return default_index()
     return _cached(Path(index))
+
+
+def serving_index(index: str | os.PathLike[str] | None = None) -> Index:
+    """The index a server answers from (the one at `index`, or the default), its models loaded.
+
+    Raises QAError (e.g. IndexNotFoundError) when it cannot be loaded.
+    """
+    loaded = get_index(index)
+    loaded.warm()
+    return loaded
 
 
 def retrieve(question: str, k: int = 5, index: Index | str | os.PathLike[str] | None = None) -> list[Passage]:

@@ -28,7 +28,7 @@ from qa.questionlog import QuestionLog
 from qa.types import STATUSES, Answer
 from tests.libraryserver import TOKEN, serve_app
 from tests.test_answerable import UNSURE_QUESTION
-from tests.test_browser import ANSWER_MS, DEFINITION, TITLE
+from tests.test_browser import ANSWER_MS, DEFINITION, TITLE, ask
 from tests.test_ui import found_answer
 from ui import render
 from ui.accessibility import NO_CONTACT, statement_html
@@ -140,18 +140,6 @@ def open_chat(page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector("#qa-question textarea", timeout=ANSWER_MS)
     page.wait_for_selector("#qa-examples button", timeout=ANSWER_MS)
-
-
-def ask(page, question: str):
-    """Send `question` from the question box and return its reply once it is there."""
-    replies = page.locator("#qa-chat [data-testid=bot]")
-    before = replies.count()
-    page.fill("#qa-question textarea", question)
-    page.press("#qa-question textarea", "Enter")
-    page.wait_for_function(
-        "n => document.querySelectorAll('#qa-chat [data-testid=bot]').length > n", arg=before, timeout=ANSWER_MS
-    )
-    return replies.nth(before)
 
 
 def focused(page) -> dict:

@@ -18,12 +18,11 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
-import anyio
 from mcp import Client, StdioServerParameters
 
 from qa.config import APP_NAME, SETTINGS
 from tests.conftest import ARTICLE
-from tests.test_mcp import check, exercise
+from tests.test_mcp import check, exercise, run_async
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a fresh clone builds the package from (bench/, tests/ and var/ are not part of it).
@@ -110,4 +109,4 @@ def test_wheel_installs_into_a_new_venv_and_answers_from_an_empty_folder(built_i
         async with Client(params) as client:
             return await exercise(client)
 
-    check(anyio.run(assistant))
+    check(run_async(assistant))

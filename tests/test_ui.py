@@ -307,7 +307,7 @@ def test_reply_includes_surrounding_text_from_the_index():
 def test_not_covered_reply_offers_the_examples():
     turn = ChatService(FakeIndex(not_found_answer()), examples=["Q1?", "Q2?"]).reply("FIFA?")
     assert turn.answered and turn.suggestions == ("Q1?", "Q2?")
-    assert "Not covered." in turn.html
+    assert '<strong class="qa-outcome-words">Not covered</strong>.' in turn.html
 
 
 @pytest.mark.parametrize(

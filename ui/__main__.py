@@ -135,18 +135,13 @@ def _serve(args: argparse.Namespace, auth: list[tuple[str, str]] | None, listene
     import uvicorn
 
     import qa
-    from qa.crossencoder import get_cross_encoder
     from ui.server import create_app
 
     try:
-        index = qa.Index.load(args.index) if args.index else qa.default_index()
+        index = qa.serving_index(args.index)
     except qa.QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    # Load the model now, so the first question (and a load balancer's first probe) does not wait for it;
-    # and the reader the judgement runs on doubtful questions (0.9 s to load, 28 MB; qa.answerable).
-    index.retrieve("warm up", k=1)
-    get_cross_encoder()
     try:
         app = create_app(
             index,

@@ -303,12 +303,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import qa
 
     try:
-        index = qa.Index.load(args.index) if args.index else qa.default_index()
+        index = qa.serving_index(args.index)
     except qa.QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    # The model loads now, so the assistant's first question does not wait for it.
-    index.retrieve("warm up", k=1)
     QuotesServer(index).run("stdio")
     return 0
 
