@@ -13,12 +13,15 @@ keep the name. No proxy from the environment is used: it would connect where no 
 
 The fetched bytes are written to a file named for the address's last segment and the content
 type, so the usual readers (trafilatura for HTML, pypdf for PDF) read it; the document is cited
-by the address as given and carries "url" (where it was finally fetched from), "fetched_at" and,
-for a page, "publisher" (its og:site_name / trafilatura's site name) as metadata.
+by the address as given and carries "url" (where it was finally fetched from), "fetched_at",
+"updated" (the day of the server's Last-Modified header, if it sends one: shown as "updated",
+never as a publication date) and, for a page, "publisher" (its og:site_name / trafilatura's site
+name) as metadata.
 """
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import http.client
 import ipaddress
@@ -62,6 +65,7 @@ class Fetched:
     data: bytes
     fetched_at: str  # ISO-8601 UTC, to the second
     charset: str = ""  # as the Content-Type header declared it
+    updated: str = ""  # the day the server's Last-Modified header gives (YYYY-MM-DD), if any
 
 
 def is_url(text: str | Path) -> bool:
@@ -205,6 +209,7 @@ def fetch(
                     raise FetchError(_too_large(url, int(declared), max_bytes))
                 data = _read(response, url, deadline, max_bytes)
                 charset = response.headers.get_content_charset() or ""
+                updated = _day(response.headers.get("Last-Modified", ""))
             break
     except FetchError:
         raise
@@ -228,7 +233,21 @@ def fetch(
     elif kind == "":
         raise FetchError(f"{url}: the server did not say what it sent, and it is not a PDF")
     fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return Fetched(url=url, final_url=current, kind=kind, data=data, fetched_at=fetched_at, charset=charset)
+    return Fetched(
+        url=url, final_url=current, kind=kind, data=data, fetched_at=fetched_at, charset=charset, updated=updated
+    )
+
+
+def _day(http_date: str) -> str:
+    """The day of an HTTP date (a Last-Modified header) as YYYY-MM-DD, or "" if it is not one.
+
+    >>> _day("Wed, 21 Oct 2015 07:28:00 GMT"), _day("yesterday")
+    ('2015-10-21', '')
+    """
+    try:
+        return email.utils.parsedate_to_datetime(http_date).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        return ""
 
 
 class _Deadline(Exception):
@@ -325,6 +344,8 @@ def save(fetched: Fetched, folder: Path) -> SourceFile:
         target = folder / f"{stem}-{n}.{fetched.kind}"
     target.write_bytes(_as_utf8(fetched.data, fetched.charset) if fetched.kind == "html" else fetched.data)
     metadata = {"url": fetched.final_url, "fetched_at": fetched.fetched_at}
+    if fetched.updated:  # the server's word on when the page last changed: shown as "updated", never "published"
+        metadata["updated"] = fetched.updated
     publisher = publisher_of(fetched.data) if fetched.kind == "html" else ""
     if publisher:
         metadata["publisher"] = publisher

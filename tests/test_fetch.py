@@ -181,3 +181,20 @@ def test_a_citation_links_only_to_web_addresses_and_escapes_them():
     assert '<a href="https://e.org/p?a=&quot;b&quot;&amp;c" target="_blank" rel="noopener noreferrer">' in (
         citation_meta(web)
     )
+
+
+def test_a_last_modified_header_is_shown_as_updated_never_as_published(tmp_path, capsys, allow_local_fetch):
+    routes = {"/pricing": Route(PRICING.encode(), headers={"Last-Modified": "Fri, 03 May 2024 09:30:00 GMT"})}
+    out = tmp_path / "idx"
+    with serve(routes) as site:
+        code, _, stderr = cli(capsys, "build", f"{site.url}/pricing", "--out", str(out))
+        assert code == 0, stderr
+    passage = qa.Index.load(out).retrieve("What does a shift cost?", k=1)[0]
+    assert passage.metadata["updated"] == "2024-05-03" and "date" not in passage.metadata
+    assert "Published" not in passage.text and "2024" not in passage.text  # never written in as a publication
+
+    from qa.reference import harvard
+    from ui.render import citation_meta
+
+    assert '<span class="qa-date">updated 3 May 2024</span>' in citation_meta(passage)
+    assert "(no date)" in harvard(passage.metadata, passage.title).text  # a reference gives declared dates only

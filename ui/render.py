@@ -38,7 +38,7 @@ _OUTCOME_ICONS = {ANSWERED: "✓", UNSURE: "?", RELATED: "✗", NOT_COVERED: "�
 
 # Metadata keys that may carry the author or the date, in order of preference.
 _AUTHOR_KEYS = ("author", "authors", "byline")
-_DATE_KEYS = ("date", "published", "publication_date", "updated")
+_DATE_KEYS = ("date", "published", "publication_date")
 
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
@@ -94,6 +94,20 @@ def _first(metadata: Mapping[str, object], keys: Sequence[str]) -> str:
     return ""
 
 
+def shown_date(metadata: Mapping[str, object]) -> str:
+    """The date shown beside a document: the one it declares, or else the day its web server says it
+    last changed, labelled so ("updated 21 October 2015"), never as a publication date; "" if neither.
+
+    >>> shown_date({"date": "4 June 2014", "updated": "2020-01-02"}), shown_date({"updated": "2015-10-21"})
+    ('4 June 2014', 'updated 21 October 2015')
+    """
+    declared = _first(metadata, _DATE_KEYS)
+    if declared:
+        return format_date(declared)
+    updated = _first(metadata, ("updated",))
+    return f"updated {format_date(updated)}" if updated else ""
+
+
 def format_date(value: str) -> str:
     """An ISO date or time as people read it ("4 June 2014"); other text is returned as is."""
     try:
@@ -143,11 +157,11 @@ def citation_meta(passage: Passage) -> str:
     parts.append(f'<cite class="qa-title">{title}</cite>')
     if not passage.section:
         author = _first(passage.metadata, _AUTHOR_KEYS)
-        date = _first(passage.metadata, _DATE_KEYS)
+        date = shown_date(passage.metadata)
         if author:
             parts.append(f'<span class="qa-author">{text(author)}</span>')
         if date:
-            parts.append(f'<span class="qa-date">{text(format_date(date))}</span>')
+            parts.append(f'<span class="qa-date">{text(date)}</span>')
     if passage.page:  # set only for paged documents (PDFs)
         parts.append(f'<span class="qa-page">page {passage.page}</span>')
     if passage.paragraph:
@@ -346,11 +360,11 @@ def index_info_html(info: IndexInfo) -> str:
     rows = []
     for doc in info.documents:
         author = _first(doc.metadata, _AUTHOR_KEYS)
-        date = _first(doc.metadata, _DATE_KEYS)
+        date = shown_date(doc.metadata)
         rows.append(
             f"<tr><td><cite>{text(doc.title or doc.source)}</cite>"
             f'<div class="qa-doc-source">{text(doc.source)}</div></td>'
-            f"<td>{text(author) or '—'}</td><td>{text(format_date(date)) if date else '—'}</td>"
+            f"<td>{text(author) or '—'}</td><td>{text(date) or '—'}</td>"
             f'<td class="qa-num-cell">{doc.passages:,}</td></tr>'
         )
     table = (
