@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,15 +59,19 @@ class Server:
     log: Path
 
 
-def start_server(index: Path, log: Path, extra_env: dict[str, str] | None = None) -> Server:
-    """Start `python -m ui` as a user would, and wait until it answers HTTP."""
+def start_server(index: Path, log: Path, extra_env: dict[str, str] | None = None, args: Sequence[str] = ()) -> Server:
+    """Start `python -m ui [args]` as a user would, and wait until it is ready (/readyz says 200).
+
+    The server gets no login but what `extra_env` gives it.
+    """
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("QA_UI_PASSWORD", "QA_UI_USER")}
+    logins = ("QA_UI_PASSWORD", "QA_UI_USER", "QA_API_TOKEN", "QA_ADMIN_TOKEN")
+    env = {k: v for k, v in os.environ.items() if k not in logins}
     env.update({"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"})
     env.update(extra_env or {})
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ui", "--index", str(index), "--port", str(port)],
+            [sys.executable, "-m", "ui", "--index", str(index), "--port", str(port), *args],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -78,12 +82,10 @@ def start_server(index: Path, log: Path, extra_env: dict[str, str] | None = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the web chat exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/config", timeout=2):
+        try:  # open to load balancers whatever the login
+            with urllib.request.urlopen(f"{url}/readyz", timeout=5):
                 return Server(url, process, log)
-        except urllib.error.HTTPError:
-            return Server(url, process, log)  # it answers (e.g. 401 behind a password): it is up
-        except OSError:
+        except OSError:  # not listening yet, or 503 until the index is loaded
             time.sleep(0.5)
     stop_server(process)
     pytest.fail(f"the web chat did not start in {STARTUP_SECONDS}s:\n{log.read_text()[-3000:]}")

@@ -5,12 +5,7 @@ HTTP at /mcp of a real server with two workers. Over stdio, `tests/test_package.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,12 +17,11 @@ from fastapi.testclient import TestClient
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from bench.load import free_port
 from qa.config import SETTINGS
 from tests.conftest import ARTICLE
+from tests.test_browser import start_server, stop_server
 from ui.server import create_app
 
-ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "What is collective leadership?"
 # The REST API's 422 line for a question of white space only (ui.rest.invalid_field).
 EMPTY = "question: is empty: ask something"
@@ -42,15 +36,6 @@ def run_async(main: Callable[[], Awaitable[T]]) -> T:
     keeps an event loop running in the session's main thread, where anyio.run refuses to start."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(anyio.run, main).result()
-
-
-def server_env(**extra: str) -> dict[str, str]:
-    """The environment for a server under test: offline, no question log, no login but `extra`'s."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_LOG": "0", "GRADIO_ANALYTICS_ENABLED": "False", **extra}
-    for name in ("QA_UI_PASSWORD", "QA_API_TOKEN", "QA_ADMIN_TOKEN"):
-        if name not in extra:
-            env.pop(name, None)
-    return env
 
 
 async def exercise(client: Client) -> dict[str, Any]:
@@ -106,32 +91,16 @@ def check(seen: dict[str, Any]) -> None:
 
 
 def test_http_behind_the_api_login_on_two_workers(built_index: Path, tmp_path: Path) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
     questions = tmp_path / "questions.db"
-    env = server_env(
-        QA_API_TOKEN="reader-token", QA_UI_PASSWORD="reader-password", QA_LOG="1", QA_LOG_DB=str(questions)
-    )
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "ui", "--index", str(built_index), "--port", str(port), "--workers", "2"],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    env = {
+        "QA_API_TOKEN": "reader-token",
+        "QA_UI_PASSWORD": "reader-password",
+        "QA_LOG": "1",
+        "QA_LOG_DB": str(questions),
+    }
+    server = start_server(built_index, tmp_path / "server.log", env, ("--workers", "2"))
+    url = server.url
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
 
         async def session(mode: str, **login: Any) -> dict[str, Any]:
             # No kept-alive connections: each request is handed to the next worker in turn, so a
@@ -165,8 +134,7 @@ def test_http_behind_the_api_login_on_two_workers(built_index: Path, tmp_path: P
             assert db.execute("SELECT channel, COUNT(*) FROM questions GROUP BY channel").fetchall() == [("mcp", 6)]
 
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_server(server.process)
 
 
 def test_an_app_started_twice_serves_mcp_each_time(article_index) -> None:

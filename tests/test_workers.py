@@ -6,11 +6,8 @@ published under them is served by both from their next request, without a failed
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,12 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.load import free_port
 from index import build
 from tests.conftest import ARTICLE
+from tests.test_browser import start_server
 from tests.webserver import ARTICLE_PAGE, Route, serve
 
-ROOT = Path(__file__).resolve().parent.parent
 NEW_DOCUMENT = "Falls on ward 7\n\nWard 7 reduced falls by 40 percent after nurses began hourly rounding.\n"
 PASSWORD, TOKEN, ADMIN_TOKEN = "correct horse", "reader-s3cret", "admin-s3cret"
 READER = {"Authorization": f"Bearer {TOKEN}"}
@@ -61,39 +57,20 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workers]:
     shutil.copy(ARTICLE, source)
     out = tmp / "index"
     build([source], out, progress=False)
-    port = free_port()
-    server = Workers(f"http://127.0.0.1:{port}", source, out, tmp / "uploads")
-    log = tmp / "server.log"
+    uploads = tmp / "uploads"
     env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
         "QA_UI_PASSWORD": PASSWORD,
         "QA_API_TOKEN": TOKEN,
         "QA_ADMIN_TOKEN": ADMIN_TOKEN,
-        "QA_UPLOAD_DIR": str(server.uploads),
+        "QA_UPLOAD_DIR": str(uploads),
         # The Library's fetches reach the test's own web server on loopback.
         "QA_FETCH_ALLOW": "127.0.0.1",
     }
-    env.pop("QA_UI_USER", None)
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ui", "--index", str(out), "--port", str(port), "--workers", "2"],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    log = tmp / "server.log"
+    started = start_server(out, log, env, ("--workers", "2"))
+    process = started.process
+    server = Workers(started.url, source, out, uploads)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            try:
-                if server.request("GET", "/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
         server.pids = {server.worker() for _ in range(2)}
         assert len(server.pids) == 2 and process.pid not in server.pids
         yield server
