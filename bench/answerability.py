@@ -318,13 +318,10 @@ def main() -> None:
     parser.parse_args()
     index, asked = squad_leave_out()
     results = collect(index, asked, label="SQuAD leave-out")
-    odd = parity(results, odd=True)
-    report(
-        "SQuAD leave-out, odd articles (test)",
-        {"passages": index.info.passages, **figures(odd, parity(results, False))},
-    )
+    measured = figures(parity(results, odd=True), parity(results, odd=False))
+    report("SQuAD leave-out, odd articles (test)", {"passages": index.info.passages, **measured})
     print()
-    print(outcome_table(outcomes(odd), "What the reader is told, SQuAD leave-out, odd articles (shares of each row)"))
+    print(outcome_table(measured, "What the reader is told, SQuAD leave-out, odd articles (shares of each row)"))
 
 
 if __name__ == "__main__":
