@@ -105,22 +105,22 @@ def judged(question: str, text: str) -> tuple[dict[str, float], Verdict]:
 @pytest.mark.parametrize(
     ("asked", "answering", "lacking", "decides", "flips"),
     [
-        # Answer type: the same words, with and without the number "how many" asks for (the
-        # probability falls by about half; both may stay between the cuts, "unsure").
+        # Answer type: the same words, with and without the number "how many" asks for.
         (
             "How many nurses does the trust employ?",
             "The trust employs 4,200 nurses.",
             "The trust employs nurses.",
             {"number_missing"},
-            False,
+            True,
         ),
-        # Answer type: the same sentence, naming the chair or not.
+        # Answer type: the same sentence, naming the chair or not (the probability falls by about
+        # half; both may stay between the cuts, "unsure").
         (
             "Who chairs the board of the trust?",
             "The board of the trust is chaired by Dr Amara Okafor.",
             "The board of the trust is chaired by a retired doctor.",
             {"name_missing"},
-            True,
+            False,
         ),
     ],
 )

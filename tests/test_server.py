@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import shutil
+import threading
 from base64 import b64encode
 from collections.abc import Iterator
 
@@ -277,10 +278,37 @@ def test_questions_asked_on_the_chat_page_are_counted(article_index):
     from ui.metrics import MeteredIndex, Metrics
 
     metrics = Metrics()
-    service = ChatService(MeteredIndex(article_index, metrics, "chat"))  # the page answers from a view
+    # The page answers from a view.
+    service = ChatService(MeteredIndex(article_index, metrics, "chat", threading.BoundedSemaphore(1)))
     assert service.reply(QUESTION).answered
     sample = metrics.registry.get_sample_value("qa_questions_total", {"status": "answered", "via": "chat"})
     assert sample == 1.0
+
+
+def test_a_question_waits_for_a_free_slot_and_the_wait_is_measured(article_index):
+    from ui.metrics import MeteredIndex, Metrics
+
+    metrics = Metrics()
+    slots = threading.BoundedSemaphore(1)
+    chat = MeteredIndex(article_index, metrics, "chat", slots)
+    api = MeteredIndex(article_index, metrics, "api", slots)  # every way in shares the slots
+    answers = []
+    with slots:  # the only slot is taken, as by a question being answered
+        waiting = threading.Thread(target=lambda: answers.append(api.ask(QUESTION)))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive() and not answers
+        assert chat.view()._slots is slots
+    waiting.join(30)
+    assert answers and answers[0].found
+    waited = metrics.registry.get_sample_value("qa_question_wait_seconds_sum", {"via": "api"})
+    assert waited >= 0.5
+    assert metrics.registry.get_sample_value("qa_question_seconds_count", {"via": "api"}) == 1.0
+
+
+def test_a_server_needs_at_least_one_answering_slot(article_index):
+    with pytest.raises(ValueError, match="QA_QUESTION_SLOTS must be at least 1"):
+        create_app(article_index, question_slots=0)
 
 
 def test_api_questions_are_logged_and_the_library_reports_what_was_not_answered(article_index, tmp_path):

@@ -8,8 +8,10 @@ worker sees the whole server.
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +46,13 @@ class Metrics:
         self.latency = Histogram(
             "qa_question_seconds",
             "Time to answer a question (search and answer, not the HTTP round trip)",
+            ["via"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.wait = Histogram(
+            "qa_question_wait_seconds",
+            "Time a question waited for a free answering slot (QA_QUESTION_SLOTS) before it was answered",
             ["via"],
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
@@ -90,15 +99,17 @@ def _timestamp(built_at: str) -> float:
 
 
 class MeteredIndex:
-    """A `qa.Index` whose questions are counted and timed under the label `via` ("api", "chat").
+    """A `qa.Index` whose questions are counted and timed under the label `via` ("api", "chat"),
+    each answered in one of the server's `slots` (a semaphore every way in shares).
 
     Everything else (info, context, path) is the index's own.
     """
 
-    def __init__(self, index: Any, metrics: Metrics, via: str) -> None:
+    def __init__(self, index: Any, metrics: Metrics, via: str, slots: threading.Semaphore) -> None:
         self._index = index
         self._metrics = metrics
         self._via = via
+        self._slots = slots
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._index, name)
@@ -108,20 +119,28 @@ class MeteredIndex:
 
         The chat answers from a view, so without this its questions would go uncounted.
         """
-        return MeteredIndex(self._index.view(), self._metrics, self._via)
+        return MeteredIndex(self._index.view(), self._metrics, self._via, self._slots)
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        """Wait for a free slot (timed as `qa_question_wait_seconds`), then time the answer in it."""
+        waited = time.perf_counter()
+        with self._slots:
+            began = time.perf_counter()
+            self._metrics.wait.labels(self._via).observe(began - waited)
+            yield
+            self._metrics.latency.labels(self._via).observe(time.perf_counter() - began)
 
     def ask(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Answer:
         """`Index.ask`, counted by the answer's status."""
-        began = time.perf_counter()
-        answer = self._index.ask(question, k=k, history=history)
-        self._metrics.latency.labels(self._via).observe(time.perf_counter() - began)
+        with self._slot():
+            answer = self._index.ask(question, k=k, history=history)
         self._metrics.questions.labels(answer.status, self._via).inc()
         return answer
 
     def retrieve(self, question: str, k: int = 5) -> list[Passage]:
         """`Index.retrieve`, counted with the status "retrieved" (there is no judgement)."""
-        began = time.perf_counter()
-        passages = self._index.retrieve(question, k=k)
-        self._metrics.latency.labels(self._via).observe(time.perf_counter() - began)
+        with self._slot():
+            passages = self._index.retrieve(question, k=k)
         self._metrics.questions.labels("retrieved", self._via).inc()
         return passages

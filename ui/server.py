@@ -22,6 +22,7 @@ the security headers, and questions are rate-limited per client (`ui.security`).
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -71,6 +72,7 @@ def create_app(
     upload_dir: Path | None = None,
     question_log: QuestionLog | None = None,
     rate_limit: float = SETTINGS.rate_limit,
+    question_slots: int = SETTINGS.question_slots,
 ) -> FastAPI:
     """The whole web app over `index` (a loaded `qa.Index`).
 
@@ -80,9 +82,15 @@ def create_app(
 
     `auth` is the chat's [(user, password)] (None: no login); the API accepts it as HTTP Basic,
     or `api_token` as a bearer token; with neither, the API is open like the chat. `concurrency`
-    is how many chat questions are answered at once (others wait in Gradio's queue).
+    is how many chat questions are answered at once (others wait in Gradio's queue);
+    `question_slots` how many questions the process answers at once, whichever way they came in
+    (QA_QUESTION_SLOTS; others wait their turn).
     """
+    if question_slots < 1:
+        raise ValueError(f"QA_QUESTION_SLOTS must be at least 1, not {question_slots}")
     metrics = Metrics()
+    # Shared by every way in: the chat, the API and MCP answer in the same slots.
+    slots = threading.BoundedSemaphore(question_slots)
     app = FastAPI(
         title="Collective leadership Q&A",
         summary="Quoted answers from the indexed content: no generative model, every answer is a quotation.",
@@ -96,8 +104,8 @@ def create_app(
     clients = Clients.from_settings((api_token, admin_token))
     limit = ClientLimit(RateLimiter(rate_limit), clients, metrics)
     question_log = question_log or default_question_log()
-    app.include_router(make_router(MeteredIndex(index, metrics, "api"), authorize, question_log))
-    mount_mcp(app, MeteredIndex(index, metrics, "mcp"), authorize, question_log)
+    app.include_router(make_router(MeteredIndex(index, metrics, "api", slots), authorize, question_log))
+    mount_mcp(app, MeteredIndex(index, metrics, "mcp", slots), authorize, question_log)
 
     @app.get("/healthz", tags=["service"], summary="Alive")
     def healthz() -> dict[str, Any]:
@@ -145,7 +153,7 @@ def create_app(
 
     mount_accessibility(app, lambda: site_for(index.info).title)
     demo = build_app(
-        MeteredIndex(index, metrics, "chat"),
+        MeteredIndex(index, metrics, "chat", slots),
         examples=examples,
         question_log=question_log,
         limit=limit,

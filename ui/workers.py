@@ -172,7 +172,9 @@ def run_workers(listener: socket.socket, workers: int, worker_args: Sequence[str
     metrics_dir = tempfile.mkdtemp(prefix="qa-metrics-")
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
     # The workers share the cores: unless told otherwise, each answers with its share of them.
-    env.setdefault("QA_QUERY_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+    cores = str(max(1, (os.cpu_count() or 1) // workers))
+    env.setdefault("QA_QUERY_THREADS", cores)
+    env.setdefault("QA_QUESTION_SLOTS", cores)
     processes: list[subprocess.Popen] = []
     channels: list[socket.socket] = []
     try:
