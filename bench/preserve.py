@@ -21,6 +21,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -154,15 +155,33 @@ def write_pdf(title: str, paragraphs: Sequence[str], path: Path, seed: int) -> l
 
     for paragraph in paragraphs:
         text = "".join(c for c in paragraph if ord(c) in known)
-        if pdf.get_y() + pdf.multi_cell(0, 5, text, dry_run=True, output="HEIGHT") > pdf.h - 32:
+        drawn = display_order(text)
+        if pdf.get_y() + pdf.multi_cell(0, 5, drawn, dry_run=True, output="HEIGHT") > pdf.h - 32:
             figures()
             pdf.add_page()
-        pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, drawn, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
         body.append(text)
     figures()
     pdf.output(str(path))
     return body
+
+
+def display_order(text: str) -> str:
+    """`text` in the order a typesetter draws it, left to right (the Unicode bidirectional
+    algorithm, fpdf2's own implementation).
+
+    fpdf2 reorders right-to-left script only when shaping text, which needs uharfbuzz; otherwise
+    it draws characters in the order given, so an Arabic phrase would be printed backwards and
+    the PDF would not show the article's words, which no reader could then give back. Reordered
+    before fpdf2 breaks the paragraph into lines: the articles' one right-to-left phrase (in 23)
+    is two words, on one line.
+    """
+    if not any(unicodedata.bidirectional(c) in ("R", "AL") for c in text):
+        return text
+    from fpdf.bidi import BidiParagraph
+
+    return BidiParagraph(text, preserve_bn_chars=True).get_reordered_string()
 
 
 def write_docx(title: str, paragraphs: Sequence[str], path: Path) -> list[str]:

@@ -27,6 +27,7 @@ import io
 import json
 import logging
 import re
+import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
@@ -378,6 +379,21 @@ _SENTENCE_END = re.compile(r"""[.!?:;…"'”’)\]]$""")
 _FULL_LINE = 0.75
 # Lines looked at for furniture at each end of a page.
 _EDGE_LINES = 2
+# A step down the page this much longer than the document's usual one between lines is the space
+# between two paragraphs, even after a full-length line.
+_PARAGRAPH_GAP = 1.3
+# The characters pypdf takes for right-to-left letters (Hebrew, Arabic, Syriac, Thaana, N'Ko and
+# their presentation forms) and turns round as it reads them; it counts U+FEFF among them.
+_PYPDF_RTL = "".join(map(chr, [*range(0x0590, 0x0900), *range(0xFB1D, 0xFE00), *range(0xFE70, 0xFF00)]))
+_RTL = re.compile(f"[{re.escape(_PYPDF_RTL)}]")
+# Digits, with the separators inside a number ("1,203", "47.650").
+_NUMBER = re.compile(r"\d+(?:[.,:٫٬]\d+)*")
+# A hyphen or dash ending a line, after the word or number it follows.
+_LINE_END_DASH = re.compile(r"(\w+)[-‐‑–—]$")
+_FIRST_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"\w+(?:-\w+)*")
+# A hyphen suspended before a conjunction ("English- and German-speaking") keeps its space.
+_SUSPENDED = re.compile(r"(?:and|or|nor|to)\s")
 
 
 def read_pdf(file: SourceFile, data: bytes) -> Document:
@@ -388,13 +404,17 @@ def read_pdf(file: SourceFile, data: bytes) -> Document:
     the file was made, not a publication date, so it is kept only as "file_date".
     """
     from pypdf import PdfReader
+    from pypdf._text_extraction import set_custom_rtl
     from pypdf.errors import PyPdfError
 
+    # pypdf turns right-to-left runs round with the spaces and marks after them, gluing the next
+    # word on ("سياسيislām"), and U+FEFF with them; kept as drawn, `_reading_order` turns them.
+    set_custom_rtl(None, None, _PYPDF_RTL)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise Unusable("encrypted PDF (it needs a password)")
-        texts = [page.extract_text() or "" for page in reader.pages]
+        texts = _paragraph_gaps([_page_lines(page) for page in reader.pages])
         info = reader.metadata
         title = (info.title or "").strip() if info else ""
         author = (info.author or "").strip() if info else ""
@@ -424,37 +444,156 @@ def _pdf_date(info) -> datetime | None:
 def _reflow(texts: Sequence[str]) -> tuple[list[list[Block]], Counter[str]]:
     """Rejoin the wrapped lines of each page's text into paragraphs and headings, furniture dropped.
 
-    pypdf gives one line per printed line. A line noticeably shorter than the document's usual
-    full line ends its paragraph; such a line standing alone without closing punctuation is a
-    heading. A word hyphenated at a line end is joined again. Returns the pages' blocks and the
-    count of furniture lines dropped, by kind.
+    pypdf gives one line per printed line. A blank line (see `_paragraph_gaps`), or a line
+    noticeably shorter than the document's usual full line, ends its paragraph; a line standing
+    alone without closing punctuation is a heading. A line ending in a hyphen goes on as `_join`
+    says. Returns the pages' blocks and the count of furniture lines dropped, by kind.
     """
     pages = [[line.strip() for line in text.split("\n")] for text in texts]
     lengths = sorted(len(line) for lines in pages for line in lines if line)
     full = lengths[int(len(lengths) * 0.9)] if lengths else 0
     drop, dropped = _furniture(pages, full)
+    words = {word.casefold() for text in texts for word in _WORD.findall(text)}
     result = []
     for number, lines in enumerate(pages):
         lines = [line for i, line in enumerate(lines) if (number, i) not in drop]
         blocks: list[Block] = []
-        paragraph = ""
-        for line in lines:
-            if not line:
-                if paragraph:
-                    blocks.append(Block(paragraph))
+        paragraph = last = ""
+        for line in [*lines, ""]:  # the page's end ends its last paragraph
+            if line:
+                paragraph, last = _join(paragraph, line, words), line
+            if paragraph and (not line or len(line) < _FULL_LINE * full):
+                blocks.append(Block(paragraph, heading=paragraph == last and not _SENTENCE_END.search(last)))
                 paragraph = ""
-                continue
-            if paragraph.endswith("-") and paragraph[-2:-1].isalpha() and line[:1].islower():
-                paragraph = paragraph[:-1] + line
-            else:
-                paragraph = f"{paragraph} {line}" if paragraph else line
-            if len(line) < _FULL_LINE * full:
-                blocks.append(Block(paragraph, heading=paragraph == line and not _SENTENCE_END.search(line)))
-                paragraph = ""
-        if paragraph:
-            blocks.append(Block(paragraph))
         result.append(blocks)
     return result, dropped
+
+
+def _join(paragraph: str, line: str, words: set[str]) -> str:
+    """`paragraph` going on with its next `line`, after a space unless it ends in a hyphen or dash.
+
+    A hyphen at a line end is the writer's ("well-known", "1990–1995"), unless the document's
+    `words` (casefolded) have the word whole and not hyphenated: then a typesetter broke it
+    ("treat-", "ment"). Before "and", "or", "nor" or "to" it is suspended, and keeps its space.
+
+    >>> [_join(a, b, {"treatment"}) for a, b in [("the treat-", "ment"), ("a well-", "known ward"),
+    ...     ("in 1990–", "1995"), ("in English-", "and German-speaking")]]
+    ['the treatment', 'a well-known ward', 'in 1990–1995', 'in English- and German-speaking']
+    """
+    if not paragraph:
+        return line
+    end = _LINE_END_DASH.search(paragraph)
+    if not end:
+        return f"{paragraph} {line}"
+    hyphen = paragraph[-1] in "-‐"
+    head = _FIRST_WORD.match(line)
+    if hyphen and head and line[:1].islower() and end[1][-1].isalpha():
+        whole, split = f"{end[1]}{head[0]}".casefold(), f"{end[1]}-{head[0]}".casefold()
+        if whole in words and split not in words:
+            return paragraph[:-1] + line
+    if hyphen and _SUSPENDED.match(line):
+        return f"{paragraph} {line}"
+    return paragraph + line
+
+
+def _page_lines(page) -> tuple[list[str], list[float | None]]:
+    """A page's lines of text in reading order (`_reading_order`), and the height of each one's
+    baseline on the page (None for an empty line, or all None if pypdf's pieces do not add up)."""
+    pieces: list[tuple[str, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        pieces.append((text, tm[4] * cm[1] + tm[5] * cm[3] + cm[5]))
+
+    text = page.extract_text(visitor_text=visit) or ""
+    lines = text.split("\n")
+    if "".join(piece for piece, _ in pieces) != text:
+        return [_reading_order(line) for line in lines], [None] * len(lines)
+    return [_reading_order(line) for line in lines], _baselines(pieces, len(lines))
+
+
+def _baselines(pieces: Sequence[tuple[str, float]], count: int) -> list[float | None]:
+    """Of `count` lines made of `pieces` (text, baseline), each one's baseline: that of most of its
+    characters, so a superscript does not move it."""
+    weights: list[Counter[float]] = [Counter() for _ in range(count)]
+    line = 0
+    for text, height in pieces:
+        for n, part in enumerate(text.split("\n")):
+            line += n > 0
+            weights[line][round(height, 1)] += len(part.strip())
+    return [(+weight).most_common(1)[0][0] if +weight else None for weight in weights]
+
+
+def _paragraph_gaps(pages: Sequence[tuple[list[str], list[float | None]]]) -> list[str]:
+    """Each page's text with a blank line where the step down from one line to the next is
+    `_PARAGRAPH_GAP` times the document's usual step or more: space between paragraphs, which
+    is all that ends a paragraph whose last line is full-length.
+
+    >>> _paragraph_gaps([(["a", "b", "c", "d"], [700.0, 686.0, 672.0, 650.0])])
+    ['a\\nb\\nc\\n\\nd']
+    """
+    steps = [_steps(heights) for _, heights in pages]
+    usual = Counter(round(step, 1) for page in steps for step in page if step and step > 0)
+    pitch = usual.most_common(1)[0][0] if usual else 0
+    texts = []
+    for (lines, _), page in zip(pages, steps, strict=True):
+        spaced: list[str] = []
+        for line, step in zip(lines, page, strict=True):
+            if pitch and step and step >= _PARAGRAPH_GAP * pitch:
+                spaced.append("")
+            spaced.append(line)
+        texts.append("\n".join(spaced))
+    return texts
+
+
+def _steps(heights: Sequence[float | None]) -> list[float | None]:
+    """How far each line's baseline is below the last one above it with text (None for the first)."""
+    steps: list[float | None] = []
+    last = None
+    for height in heights:
+        steps.append(last - height if last is not None and height is not None else None)
+        last = height if height is not None else last
+    return steps
+
+
+def _reading_order(line: str) -> str:
+    """A line of a PDF's text layer, drawn left to right, in the order it is read.
+
+    A typesetter draws right-to-left script in display order. In a left-to-right line each run
+    of it (its letters, what lies between them and numbers against them) is turned round, its
+    numbers kept as drawn; a line mostly in it is read from its right end, its left-to-right
+    words and numbers kept as drawn.
+
+    >>> _reading_order("Islam (Arabic: يسايس مالسإ\u200e islām) was 1,203 دمحم")
+    'Islam (Arabic: إسلام سياسي\u200e islām) was 1,203 محمد'
+    >>> _reading_order("دعبو 21دمحم")
+    'محمد21 وبعد'
+    """
+    if not _RTL.search(line):
+        return line
+    kinds = "".join(_direction(c) for c in line)
+    if kinds.count("R") <= kinds.count("L"):
+        return _turn(line, kinds, r"N*R(?:[^L]*R)?N*", keep_numbers=True)
+    return _turn(line[::-1], kinds[::-1], r"[LN](?:[^R]*[LN])?", keep_numbers=False)
+
+
+def _direction(character: str) -> str:
+    """ "R" (right to left), "L" (left to right), "N" (a digit) or "." (neither) for a character."""
+    kind = unicodedata.bidirectional(character)
+    return "R" if kind in ("R", "AL") else "L" if kind == "L" else "N" if kind in ("EN", "AN") else "."
+
+
+def _turn(text: str, kinds: str, run: str, keep_numbers: bool) -> str:
+    """`text` with each `run` (a pattern over `kinds`, one a character) turned round, and the
+    numbers in it turned back if `keep_numbers`."""
+    out: list[str] = []
+    at = 0
+    for match in re.finditer(run, kinds):
+        turned = text[match.start() : match.end()][::-1]
+        if keep_numbers:
+            turned = _NUMBER.sub(lambda number: number[0][::-1], turned)
+        out += [text[at : match.start()], turned]
+        at = match.end()
+    return "".join([*out, text[at:]])
 
 
 def _furniture(pages: list[list[str]], full: int) -> tuple[set[tuple[int, int]], Counter[str]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import docx
 import pytest
 from fpdf import FPDF
+from fpdf.bidi import BidiParagraph
 
 import qa
 from index import build
@@ -104,6 +105,78 @@ def test_pdf_keeps_every_figure_and_drops_only_lines_repeated_with_the_page_numb
         assert f"Every bed was full at the end of {month}.\nAdmissions: {admissions}" in doc.text
     assert "Northfield Trust monthly activity report" not in doc.text and "Page " not in doc.text
     assert "monthly.pdf: dropped page furniture: 4 page number, 4 running header/footer" in caplog.messages
+
+
+# A font with Arabic letters and U+FEFF (Debian's fonts-dejavu-core); the PDF core fonts have neither.
+UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+needs_unicode_font = pytest.mark.skipif(not UNICODE_FONT.exists(), reason="DejaVu Sans is not installed")
+
+
+def make_typeset_pdf(path: Path, paragraphs: list[list[str]], font: Path | None = None) -> Path:
+    """One page of paragraphs broken into the lines given, as a typesetter draws them: lines 6 mm
+    apart, paragraphs 4 mm further apart, every line drawn from the left margin."""
+    pdf = FPDF()
+    pdf.add_page()
+    if font:
+        pdf.add_font("body", fname=str(font))
+    pdf.set_font("body" if font else "Helvetica", size=10)
+    for lines in paragraphs:
+        for line in lines:
+            pdf.cell(h=6, text=line, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+    pdf.output(str(path))
+    return path
+
+
+def test_pdf_space_between_paragraphs_ends_one_whose_last_line_is_full_length(tmp_path):
+    first = [
+        "The discharge lounge opened in January and freed beds earlier in the day on every ward,",
+        "and the nurses in charge said that patients going home no longer waited on the wards.",
+    ]
+    second = [
+        "There have been claims that the lounge moved the wait rather than shortening it, and the",
+        "board asked for the time from decision to discharge to be reported for each month.",
+    ]
+    doc = read_file(make_typeset_pdf(tmp_path / "lounge.pdf", [first, second]))
+    assert doc.text.split("\n\n") == [" ".join(first), " ".join(second)]
+
+
+def test_pdf_line_end_hyphen_is_the_writers_unless_the_document_has_the_word_whole(tmp_path):
+    lines = [
+        "The ward team agreed a new treatment plan at its first meeting this spring, as a well-",
+        "known problem had grown: the wait for beds. Leaflets on the plan are printed in English-",
+        "and Welsh-language versions, and the nurses said the plan was a model of good treat-",
+        "ment for the whole hospital, which the board will review at its meeting in 2026-",
+        "2027 with the figures for each of its wards and the views of patients and their carers.",
+    ]
+    doc = read_file(make_typeset_pdf(tmp_path / "plan.pdf", [lines]))
+    assert doc.text == (
+        "The ward team agreed a new treatment plan at its first meeting this spring, as a well-known problem had "
+        "grown: the wait for beds. Leaflets on the plan are printed in English- and Welsh-language versions, and "
+        "the nurses said the plan was a model of good treatment for the whole hospital, which the board will "
+        "review at its meeting in 2026-2027 with the figures for each of its wards and the views of patients and "
+        "their carers."
+    )
+
+
+@needs_unicode_font
+def test_pdf_keeps_a_zero_width_no_break_space_where_it_is(tmp_path):
+    # pypdf counts U+FEFF among the Arabic letters and turned it round with the " / " after it.
+    line = "It is located at approximately 47°39′N 9°19′E\ufeff / \ufeff47.650°N 9.317°E\ufeff / 47.650; 9.317."
+    doc = read_file(make_typeset_pdf(tmp_path / "lake.pdf", [[line]], UNICODE_FONT))
+    assert doc.text == line
+
+
+@needs_unicode_font
+def test_pdf_right_to_left_script_drawn_in_display_order_is_read_in_reading_order(tmp_path):
+    lines = [
+        "Islamism, also known as Political Islam (Arabic: إسلام سياسي\u200e islām siyāsī), is a movement.",
+        "يوجد 1,203 سرير في المستشفى.",
+    ]
+    # fpdf2's own bidirectional algorithm gives the order a typesetter draws the lines in.
+    drawn = [BidiParagraph(line, preserve_bn_chars=True).get_reordered_string() for line in lines]
+    doc = read_file(make_typeset_pdf(tmp_path / "islamism.pdf", [drawn], UNICODE_FONT))
+    assert doc.text == " ".join(lines)
 
 
 @pytest.mark.parametrize(
