@@ -22,9 +22,11 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements-ray.txt $(VENV)/.insta
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# The browser tests drive Debian's chromium through pip's playwright (never `playwright install`).
+# The browser tests drive Debian's chromium through pip's playwright (never `playwright install`);
+# the PDF tests and bench.preserve typeset with Debian's DejaVu Sans (Arabic letters, U+FEFF).
 browser:
-	test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+	test -x /usr/bin/chromium -a -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || \
+		(apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)
 
 chat: install
 	$(PY) -m ui

@@ -107,9 +107,9 @@ def test_pdf_keeps_every_figure_and_drops_only_lines_repeated_with_the_page_numb
     assert "monthly.pdf: dropped page furniture: 4 page number, 4 running header/footer" in caplog.messages
 
 
-# A font with Arabic letters and U+FEFF (Debian's fonts-dejavu-core); the PDF core fonts have neither.
+# A font with Arabic letters and U+FEFF (Debian's fonts-dejavu-core, installed by `make browser`);
+# the PDF core fonts have neither.
 UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-needs_unicode_font = pytest.mark.skipif(not UNICODE_FONT.exists(), reason="DejaVu Sans is not installed")
 
 
 def make_typeset_pdf(path: Path, paragraphs: list[list[str]], font: Path | None = None) -> Path:
@@ -159,7 +159,6 @@ def test_pdf_line_end_hyphen_is_the_writers_unless_the_document_has_the_word_who
     )
 
 
-@needs_unicode_font
 def test_pdf_keeps_a_zero_width_no_break_space_where_it_is(tmp_path):
     # pypdf counts U+FEFF among the Arabic letters and turned it round with the " / " after it.
     line = "It is located at approximately 47°39′N 9°19′E\ufeff / \ufeff47.650°N 9.317°E\ufeff / 47.650; 9.317."
@@ -167,7 +166,6 @@ def test_pdf_keeps_a_zero_width_no_break_space_where_it_is(tmp_path):
     assert doc.text == line
 
 
-@needs_unicode_font
 def test_pdf_right_to_left_script_drawn_in_display_order_is_read_in_reading_order(tmp_path):
     lines = [
         "Islamism, also known as Political Islam (Arabic: إسلام سياسي\u200e islām siyāsī), is a movement.",

@@ -210,7 +210,7 @@ def test_an_index_of_every_format_answers_and_cites_pdf_pages(tmp_path):
     index = qa.Index.load(out)
     falls = index.ask("By how much did falls drop on wards that kept their huddles?")
     assert falls.found and falls.passages[0].source == "report.pdf" and falls.passages[0].page == 2
-    results = index.ask("What should I check before the round?")
+    results = index.ask("Which results should I bring to the bedside?")
     assert results.found and results.passages[0].source == "rounds.docx"
     why = index.ask("Why do huddles help?")
     assert why.found and why.passages[0].source == "huddles.html" and why.passages[0].page == 0

@@ -30,7 +30,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import uvicorn
@@ -164,17 +164,25 @@ def serve_handed(app: Any, channel_fd: int) -> None:
     HandedServer(config, channel).run()
 
 
+def worker_env(environ: Mapping[str, str], workers: int, cores: int) -> dict[str, str]:
+    """The environment of each of `workers` processes sharing `cores`: unless `environ` says
+    otherwise, each answers with its share of them, in as many threads and slots.
+
+    >>> env = worker_env({"QA_QUESTION_SLOTS": "3"}, workers=2, cores=4)
+    >>> env["QA_QUERY_THREADS"], env["QA_QUESTION_SLOTS"]
+    ('2', '3')
+    """
+    share = str(max(1, cores // workers))
+    return {"QA_QUERY_THREADS": share, "QA_QUESTION_SLOTS": share, **environ}
+
+
 def run_workers(listener: socket.socket, workers: int, worker_args: Sequence[str]) -> int:
     """Start `workers` processes of `python -m ui *worker_args` and front them on `listener`.
 
     Returns when interrupted (SIGINT/SIGTERM) or when a worker exits; every worker is stopped.
     """
     metrics_dir = tempfile.mkdtemp(prefix="qa-metrics-")
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
-    # The workers share the cores: unless told otherwise, each answers with its share of them.
-    cores = str(max(1, (os.cpu_count() or 1) // workers))
-    env.setdefault("QA_QUERY_THREADS", cores)
-    env.setdefault("QA_QUESTION_SLOTS", cores)
+    env = worker_env(os.environ, workers, os.cpu_count() or 1) | {"PROMETHEUS_MULTIPROC_DIR": metrics_dir}
     processes: list[subprocess.Popen] = []
     channels: list[socket.socket] = []
     try:
