@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from qa.answerable import Evidence, Judge, features
 from qa.answerable import judge as shipped_judge
 from qa.config import SETTINGS
 from qa.crossencoder import get_cross_encoder
-from qa.embed import get_embedder, model_id
+from qa.embed import model_id, question_batcher
 from qa.errors import IndexCorruptError, IndexNotFoundError
 from qa.followup import contextualize
 from qa.lexical import BM25, tokenize
@@ -229,22 +230,27 @@ class Index:
             model=manifest["model"],
         )
 
-    def retrieve(self, question: str, k: int = 5, *, view: IndexView | None = None) -> list[Passage]:
-        """The `k` passages that best answer `question`, best first, each with its highlight."""
-        return self._retrieve(self._of(view), normalize_question(question), k)
+    def retrieve(
+        self, question: str, k: int = 5, *, view: IndexView | None = None, gate: AbstractContextManager | None = None
+    ) -> list[Passage]:
+        """The `k` passages that best answer `question`, best first, each with its highlight.
+
+        `gate` as in `ask`.
+        """
+        query = normalize_question(question)
+        vector = self._vector(query, k)
+        with gate or nullcontext():
+            loaded = self._of(view)
+            return [self._passage(loaded.data, hit) for hit in rank(loaded.corpus, vector, query, k)]
 
     def _of(self, view: IndexView | None) -> _Loaded:
         return view.loaded if view is not None else self._current()
 
-    def _retrieve(self, loaded: _Loaded, query: str, k: int) -> list[Passage]:
-        return [self._passage(loaded.data, hit) for hit in self._rank(loaded, query, k, k)]
-
     @staticmethod
-    def _rank(loaded: _Loaded, query: str, k: int, n: int) -> list[Hit]:
-        """The best `n` hits for `query`, after checking the `k` a caller asked for."""
+    def _vector(query: str, k: int) -> np.ndarray:
+        """`query` embedded, after checking the `k` a caller asked for."""
         check_k(k)
-        vector = get_embedder(SETTINGS.query_threads).encode([query])[0]
-        return rank(loaded.corpus, vector, query, n)
+        return question_batcher().encode(query)
 
     @staticmethod
     def _passage(data: store.IndexData, hit: Hit) -> Passage:
@@ -267,16 +273,29 @@ class Index:
             highlight_end=end,
         )
 
-    def ask(self, question: str, k: int = 3, history: Sequence[str] = (), *, view: IndexView | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        k: int = 3,
+        history: Sequence[str] = (),
+        *,
+        view: IndexView | None = None,
+        gate: AbstractContextManager | None = None,
+    ) -> Answer:
         """Answer `question` with quoted sentence(s) and the passages they come from.
 
         `history` holds the conversation's earlier questions: a follow-up ("and who should do
         that?") is searched together with the last few (`QA_HISTORY_TURNS`); `Answer.query` says
-        what was searched. `view` (from `view()`) pins the loaded index to answer from.
+        what was searched. `view` (from `view()`) pins the loaded index to answer from. `gate`,
+        if given, is entered once the question is embedded and held while it is searched and
+        judged: a server's answering slots (ui.metrics), questions waiting for which are embedded
+        together meanwhile (qa.embed.QuestionBatcher).
         """
         question = normalize_question(question)
         query = normalize_question(contextualize(question, history))
-        judgement = self._judge(self._of(view), query, k)
+        vector = self._vector(query, k)
+        with gate or nullcontext():
+            judgement = self._judge(self._of(view), query, vector, k)
         status, passages = judgement.status, judgement.passages
         text = {
             ANSWERED: passages[0].highlight if passages else "",
@@ -293,10 +312,11 @@ class Index:
         What `ask` decides its status with, for benchmarks and diagnostics; `judge` replaces the
         shipped judgement (qa/answerable.json) with another, e.g. one being fitted.
         """
-        return self._judge(self._current(), normalize_question(question), k, judge)
+        query = normalize_question(question)
+        return self._judge(self._current(), query, self._vector(query, k), k, judge)
 
-    def _judge(self, loaded: _Loaded, query: str, k: int, judge: Judge | None = None) -> Judgement:
-        hits = self._rank(loaded, query, k, max(k, 2))  # the second passage gives the gaps
+    def _judge(self, loaded: _Loaded, query: str, vector: np.ndarray, k: int, judge: Judge | None = None) -> Judgement:
+        hits = rank(loaded.corpus, vector, query, max(k, 2))  # the second passage gives the gaps
         passages = [self._passage(loaded.data, hit) for hit in hits[:k]]
         if not hits:
             return Judgement(NOT_COVERED, 0.0, np.zeros(0), passages)
@@ -366,13 +386,15 @@ class IndexView:
         """The documents, passage count and build time of this build."""
         return self.index._info(self.loaded)
 
-    def retrieve(self, question: str, k: int = 5) -> list[Passage]:
+    def retrieve(self, question: str, k: int = 5, *, gate: AbstractContextManager | None = None) -> list[Passage]:
         """As `Index.retrieve`, from this build."""
-        return self.index.retrieve(question, k, view=self)
+        return self.index.retrieve(question, k, view=self, gate=gate)
 
-    def ask(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Answer:
+    def ask(
+        self, question: str, k: int = 3, history: Sequence[str] = (), *, gate: AbstractContextManager | None = None
+    ) -> Answer:
         """As `Index.ask`, from this build."""
-        return self.index.ask(question, k, history, view=self)
+        return self.index.ask(question, k, history, view=self, gate=gate)
 
     def context(self, passage: Passage, chars: int = 400) -> tuple[str, str]:
         """As `Index.context`, from this build."""

@@ -1,8 +1,11 @@
 """The ONNX embedder agrees with sentence-transformers on the same packaged weights."""
 
-import numpy as np
+import threading
 
-from qa.embed import get_embedder, model_path
+import numpy as np
+import pytest
+
+from qa.embed import QuestionBatcher, get_embedder, model_path
 
 
 def test_onnx_vectors_match_sentence_transformers():
@@ -43,3 +46,45 @@ def test_bulk_embedder_runs_batches_in_parallel_with_the_same_vectors():
     vectors = bulk.encode(texts, progress=Progress())
     assert np.allclose(vectors, get_embedder().encode(texts), atol=1e-5)  # and in the input order
     assert sum(done) == len(texts) and len(done) == 8  # one update per batch of 8
+
+
+class CountingEmbedder:
+    """The real question embedder, recording the size of each run the batcher asks of it."""
+
+    def __init__(self) -> None:
+        self.runs: list[int] = []
+        self._embedder = get_embedder()
+
+    def encode(self, texts, batch_size=8):
+        self.runs.append(len(texts))
+        return self._embedder.encode(texts, batch_size=batch_size)
+
+
+def test_questions_arriving_together_are_embedded_together_with_the_same_vectors():
+    questions = [f"What did the survey of ward {n} find about team leadership?" for n in range(24)]
+    counting = CountingEmbedder()
+    batcher = QuestionBatcher(counting, max_batch=8)
+    start = threading.Barrier(len(questions))
+    vectors: dict[int, np.ndarray] = {}
+
+    def ask(n: int) -> None:
+        start.wait()
+        vectors[n] = batcher.encode(questions[n])
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(len(questions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(vectors) == list(range(len(questions)))
+    alone = get_embedder().encode(questions, batch_size=1)
+    assert np.allclose(np.stack([vectors[n] for n in range(len(questions))]), alone, atol=1e-5)
+    # 24 questions at once: fewer runs than questions, none over the cap, every question once.
+    assert len(counting.runs) < len(questions) and max(counting.runs) <= 8 and sum(counting.runs) == 24
+
+
+def test_a_failed_run_fails_each_of_its_questions_and_the_batcher_goes_on():
+    batcher = QuestionBatcher(get_embedder())
+    with pytest.raises(TypeError):
+        batcher.encode(None)  # not text: the tokenizer refuses it
+    assert batcher.encode("What is collective leadership?").shape == (384,)

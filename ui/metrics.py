@@ -8,7 +8,6 @@ worker sees the whole server.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from prometheus_client import (
 )
 
 from qa.types import Answer, Passage
+from ui.slots import Slots
 
 # The `*_created` series double the output and no dashboard here reads them.
 disable_created_metrics()
@@ -45,7 +45,7 @@ class Metrics:
         )
         self.latency = Histogram(
             "qa_question_seconds",
-            "Time to answer a question (search and answer, not the HTTP round trip)",
+            "Time to answer a question (embedding, waiting for a slot, search and judgement; not the HTTP round trip)",
             ["via"],
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
@@ -100,12 +100,12 @@ def _timestamp(built_at: str) -> float:
 
 class MeteredIndex:
     """A `qa.Index` whose questions are counted and timed under the label `via` ("api", "chat"),
-    each answered in one of the server's `slots` (a semaphore every way in shares).
+    each searched and judged in one of the server's `slots` (a semaphore every way in shares).
 
     Everything else (info, context, path) is the index's own.
     """
 
-    def __init__(self, index: Any, metrics: Metrics, via: str, slots: threading.Semaphore) -> None:
+    def __init__(self, index: Any, metrics: Metrics, via: str, slots: Slots) -> None:
         self._index = index
         self._metrics = metrics
         self._via = via
@@ -123,24 +123,24 @@ class MeteredIndex:
 
     @contextmanager
     def _slot(self) -> Iterator[None]:
-        """Wait for a free slot (timed as `qa_question_wait_seconds`), then time the answer in it."""
+        """Wait for a free answering slot (timed as `qa_question_wait_seconds`) and hold it."""
         waited = time.perf_counter()
         with self._slots:
-            began = time.perf_counter()
-            self._metrics.wait.labels(self._via).observe(began - waited)
+            self._metrics.wait.labels(self._via).observe(time.perf_counter() - waited)
             yield
-            self._metrics.latency.labels(self._via).observe(time.perf_counter() - began)
 
     def ask(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Answer:
-        """`Index.ask`, counted by the answer's status."""
-        with self._slot():
-            answer = self._index.ask(question, k=k, history=history)
+        """`Index.ask` in a slot, counted by the answer's status."""
+        began = time.perf_counter()
+        answer = self._index.ask(question, k=k, history=history, gate=self._slot())
+        self._metrics.latency.labels(self._via).observe(time.perf_counter() - began)
         self._metrics.questions.labels(answer.status, self._via).inc()
         return answer
 
     def retrieve(self, question: str, k: int = 5) -> list[Passage]:
-        """`Index.retrieve`, counted with the status "retrieved" (there is no judgement)."""
-        with self._slot():
-            passages = self._index.retrieve(question, k=k)
+        """`Index.retrieve` in a slot, counted with the status "retrieved" (there is no judgement)."""
+        began = time.perf_counter()
+        passages = self._index.retrieve(question, k=k, gate=self._slot())
+        self._metrics.latency.labels(self._via).observe(time.perf_counter() - began)
         self._metrics.questions.labels("retrieved", self._via).inc()
         return passages

@@ -22,7 +22,6 @@ the security headers, and questions are rate-limited per client (`ui.security`).
 import logging
 import os
 import secrets
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -47,6 +46,7 @@ from ui.middleware import AccessLog, BodyLimit, MethodCheck
 from ui.rest import ERRORS, ErrorOut, error_response, invalid_field, make_router
 from ui.security import ClientLimit, Clients, QuestionLimit, RateLimiter, SecurityHeaders
 from ui.site import site_for
+from ui.slots import Slots
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +86,9 @@ def create_app(
     `question_slots` how many questions the process answers at once, whichever way they came in
     (QA_QUESTION_SLOTS; others wait their turn).
     """
-    if question_slots < 1:
-        raise ValueError(f"QA_QUESTION_SLOTS must be at least 1, not {question_slots}")
-    metrics = Metrics()
     # Shared by every way in: the chat, the API and MCP answer in the same slots.
-    slots = threading.BoundedSemaphore(question_slots)
+    slots = Slots(question_slots)
+    metrics = Metrics()
     app = FastAPI(
         title="Collective leadership Q&A",
         summary="Quoted answers from the indexed content: no generative model, every answer is a quotation.",
