@@ -288,7 +288,7 @@ class Index:
         that?") is searched together with the last few (`QA_HISTORY_TURNS`); `Answer.query` says
         what was searched. `view` (from `view()`) pins the loaded index to answer from. `gate`,
         if given, is entered once the question is embedded and held while it is searched and
-        judged: a server's answering slots (ui.metrics), questions waiting for which are embedded
+        judged: a server's answering slots (ui.slots), questions waiting for which are embedded
         together meanwhile (qa.embed.QuestionBatcher).
         """
         question = normalize_question(question)
