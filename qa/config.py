@@ -106,11 +106,11 @@ class Settings:
     # that many batches at once, one thread each (see qa/embed.py).
     query_threads: int = field(default_factory=lambda: _env_int("QA_QUERY_THREADS", min(os.cpu_count() or 1, 4)))
     build_threads: int = field(default_factory=lambda: _env_int("QA_BUILD_THREADS", min(os.cpu_count() or 1, 4)))
-    # Questions a server process answers at once; the others wait their turn, first come first
-    # served. Answering is CPU work: more at once than there are cores only shares the cores out,
-    # and a question the reader reads then holds every other one back. One a core in each worker
-    # process (`--workers N` sets cores / N) cut the REST p95 under load by a fifth at the same
-    # throughput (bench/load.py).
+    # Questions a server process searches and judges at once (ui/slots.py); the others wait their
+    # turn, first come first served. Answering is CPU work: more at once than there are cores only
+    # shares the cores out, and a question the reader reads then holds every other one back. One a
+    # core in each worker process (`--workers N` sets cores / N) took the REST p95 from 1.9x the
+    # p50 to 1.4x at the same throughput (bench/load.py).
     question_slots: int = field(default_factory=lambda: _env_int("QA_QUESTION_SLOTS", os.cpu_count() or 1))
     # Exact search up to this many passages; an approximate (HNSW) index above. Exact search
     # costs 2.6 ms a question at 20k passages and 64 ms at 200k; HNSW stays under 1 ms with
