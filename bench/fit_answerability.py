@@ -286,7 +286,7 @@ def main() -> None:
         "article dev sets": article_figures(apply(model, article)),
     }
     command = "python -m bench.fit_answerability " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out"
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out" and v is not None
     )
     about = {
         "command": command,
