@@ -292,8 +292,9 @@ def main() -> None:
         "command": command,
         "fitted_on": (
             f"SQuAD leave-out even articles ({len(even.questions)} questions: every uncovered one, "
-            f"{args.covered_sample:.0%} of the covered), SQuAD 2.0 even articles ({len(squad2.questions)}, alike) "
-            f"and shared/eval {', '.join(DEV_SETS)}"
+            f"{args.covered_sample:.0%} of the covered), SQuAD 2.0 even articles ({len(squad2.questions)}, alike; "
+            f"{args.squad2_weight:.0%} of the weight) and shared/eval {', '.join(DEV_SETS)} "
+            f"({args.article_weight:.0%} of the weight); all of them measured"
         ),
         "figures": measured,
     }
