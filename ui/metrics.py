@@ -100,7 +100,7 @@ def _timestamp(built_at: str) -> float:
 
 class MeteredIndex:
     """A `qa.Index` whose questions are counted and timed under the label `via` ("api", "chat"),
-    each searched and judged in one of the server's `slots` (a semaphore every way in shares).
+    each searched and judged in one of the server's `slots` (ui.slots), which every way in shares.
 
     Everything else (info, context, path) is the index's own.
     """
