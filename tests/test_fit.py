@@ -1,0 +1,97 @@
+"""Fitting the judgement (bench.fit_answerability) on questions made here: the cuts meet their
+targets on the questions they are set on, and the cascade it fits decides as its full model."""
+
+import numpy as np
+import pytest
+
+from bench.answerability import Question, Results, outcomes
+from bench.fit_answerability import apply, cuts, fit_judge
+from qa.answerable import FEATURES
+from qa.types import ANSWERED, RELATED, UNSURE
+
+
+def made(n_covered: int, n_uncovered: int, seed: int = 0) -> Results:
+    """Questions whose first feature and reader logit say, with noise, whether they are covered."""
+    rng = np.random.default_rng(seed)
+    covered = np.array([True] * n_covered + [False] * n_uncovered)
+    x = rng.normal(size=(len(covered), len(FEATURES) + 1))
+    x[:, 0] += 1.5 * covered
+    x[:, -1] += 2.0 * covered  # the reader's logit: the stronger sign
+    return Results(
+        [Question(f"q{i}", ["a"] if c else [], bool(c), 0) for i, c in enumerate(covered)],
+        features=x,
+        probability=np.zeros(len(covered)),
+        status=np.array([""] * len(covered)),
+        relevance=np.ones(len(covered)),  # all on topic
+        cosine=np.zeros(len(covered)),
+        hit1=covered.copy(),  # every covered question's first passage holds its answer
+    )
+
+
+def test_the_cuts_meet_their_targets_on_the_questions_they_are_set_on():
+    results = made(900, 300)
+    probability = np.random.default_rng(1).uniform(size=900 + 300) * 0.5 + 0.5 * results.covered
+    threshold, floor = cuts(results, probability, quote_uncovered=0.12, refuse_covered=0.03)
+    covered = results.covered
+    assert (probability[~covered] >= threshold).mean() <= 0.12
+    assert (probability[covered] < floor).mean() <= 0.03
+    assert floor <= threshold
+
+
+@pytest.mark.parametrize(("quote_uncovered", "refuse_covered"), [(0.12, 0.03), (0.05, 0.01)])
+def test_a_fitted_cascade_says_each_outcome_at_the_rates_it_was_fitted_for(quote_uncovered, refuse_covered):
+    fitted = made(1200, 400)
+    judge = fit_judge(
+        fitted, [], quote_uncovered=quote_uncovered, refuse_covered=refuse_covered, l2=1.0, band_tolerance=0.01
+    )
+    told = outcomes(apply(judge, fitted))
+    # The band lets the screen decide 1% of the fitted verdicts otherwise: a point of slack.
+    assert told["uncovered_quote"] <= quote_uncovered + 0.01
+    assert told["covered_not_answered"] <= refuse_covered + 0.01
+    # On questions it has not seen, it still tells the two kinds apart, mostly by what it is sure of.
+    fresh = apply(judge, made(600, 200, seed=2))
+    said = outcomes(fresh)
+    assert said["covered_quote_right"] > 0.5 and said["uncovered_not_answered"] > 0.4
+    assert set(fresh.status) <= {ANSWERED, UNSURE, RELATED}
+
+
+def test_questions_outside_the_band_are_decided_without_the_reader():
+    fitted = made(1200, 400)
+    judge = fit_judge(fitted, [], quote_uncovered=0.12, refuse_covered=0.03, l2=1.0, band_tolerance=0.01)
+    decided = apply(judge, fitted)
+    read = ~np.isnan(decided.features[:, -1])
+    screen = judge.screen.probability(fitted.features[:, :-1])
+    low, high = judge.band
+    assert np.array_equal(read, (screen >= low) & (screen <= high))
+    assert 0 < read.mean() < 1
+
+
+def test_the_article_cross_validation_reports_each_weight_on_held_out_halves(capsys):
+    from argparse import Namespace
+
+    from bench.fit_answerability import article_cv, article_questions
+
+    asked = article_questions()  # the shared dev sets, in their order
+    rng = np.random.default_rng(3)
+    covered = np.array([q.covered for q in asked])
+    x = rng.normal(size=(len(asked), len(FEATURES) + 1))
+    x[:, -1] += 2.0 * covered
+    article = Results(
+        asked,
+        x,
+        np.zeros(len(asked)),
+        np.array([""] * len(asked)),
+        np.ones(len(asked)),
+        np.zeros(len(asked)),
+        covered.copy(),
+    )
+    settings = Namespace(
+        article_cv=[0.0, 0.2], squad2_weight=0.0, quote_uncovered=0.12, refuse_covered=0.03, l2=1.0, band_tolerance=0.01
+    )
+    article_cv(made(1200, 400), made(10, 10), article, settings, repeats=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("article dev sets, held-out halves (2 random 2-fold splits)")
+    assert [line.split(":")[0].strip() for line in lines[1:]] == ["article weight 0.0", "article weight 0.2"]
+    assert all("seed_dev_covered_false" in line and "ontopic_quote" in line for line in lines[1:])
+    with pytest.raises(AssertionError, match="dev sets changed"):
+        article_cv(made(1200, 400), made(10, 10), made(5, 5), settings, repeats=1)
