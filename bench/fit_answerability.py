@@ -115,7 +115,8 @@ def dev_set_of(results: Results) -> np.ndarray:
     """For each question of `article_questions()`, which of DEV_SETS it comes from (0, 1 or 2)."""
     counts = [sum(1 for line in (SHARED / "eval" / n).read_text().splitlines() if line.strip()) for n in DEV_SETS]
     which = np.repeat(np.arange(len(DEV_SETS)), counts)
-    assert len(which) == len(results.questions), "the dev sets changed since their features were collected"
+    if len(which) != len(results.questions):
+        raise ValueError("the dev sets changed since their features were collected: delete var/answerability/")
     return which
 
 
