@@ -116,7 +116,7 @@ def dev_set_of(results: Results) -> np.ndarray:
     counts = [sum(1 for line in (SHARED / "eval" / n).read_text().splitlines() if line.strip()) for n in DEV_SETS]
     which = np.repeat(np.arange(len(DEV_SETS)), counts)
     if len(which) != len(results.questions):
-        raise ValueError("the dev sets changed since their features were collected: delete var/answerability/")
+        raise ValueError(f"expected the dev sets' {len(which)} questions in their order, not {len(results.questions)}")
     return which
 
 

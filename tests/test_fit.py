@@ -93,5 +93,5 @@ def test_the_article_cross_validation_reports_each_weight_on_held_out_halves(cap
     assert lines[0].startswith("article dev sets, held-out halves (2 random 2-fold splits)")
     assert [line.split(":")[0].strip() for line in lines[1:]] == ["article weight 0.0", "article weight 0.2"]
     assert all("seed_dev_covered_false" in line and "ontopic_quote" in line for line in lines[1:])
-    with pytest.raises(ValueError, match="dev sets changed"):
+    with pytest.raises(ValueError, match="expected the dev sets' 59 questions"):
         article_cv(made(1200, 400), made(10, 10), made(5, 5), settings, repeats=1)
