@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import threading
 import time
 import zipfile
@@ -17,6 +18,13 @@ from tests.test_browser import free_port
 from tests.test_formats import make_docx
 
 TOKEN = "s3cret-admin-token"
+
+
+def copy_index(built_index: Path, folder: Path) -> Path:
+    """A private copy of the session's built index at `folder` (a test may change or rebuild it;
+    the session's own must not change); returns the path to load it from."""
+    shutil.copytree(built_index.parent, folder, symlinks=True)
+    return folder / built_index.name
 
 
 @contextmanager

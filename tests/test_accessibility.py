@@ -27,7 +27,7 @@ from playwright.sync_api import expect
 import qa
 from qa.questionlog import QuestionLog
 from qa.types import STATUSES, Answer
-from tests.libraryserver import TOKEN, serve_app
+from tests.libraryserver import TOKEN, copy_index, serve_app
 from tests.test_answerable import UNSURE_QUESTION
 from tests.test_browser import ANSWER_MS, DEFINITION, TITLE, ask
 from tests.test_ui import found_answer
@@ -71,8 +71,7 @@ TEXT_SPACING = """* { line-height: 1.5 !important; letter-spacing: 0.12em !impor
 def site(built_index: Path, article_index, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The whole app, with a question log that already holds a few real answers for the report."""
     folder = tmp_path_factory.mktemp("a11y")
-    shutil.copytree(built_index.parent, folder / "library", symlinks=True)
-    index_path = folder / "library" / built_index.name
+    index_path = copy_index(built_index, folder / "library")
     log = QuestionLog(folder / "questions.db")
     rows = [log.record(q, article_index.ask(q), 0.01) for q in LOGGED]
     log.feedback(rows[-1], False)  # so the report's "marked unhelpful" table has a row too

@@ -8,14 +8,13 @@ Changes panel shows the audit trail (here, a wrong token typed before the right 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 import qa
 from qa.questionlog import QuestionLog
-from tests.libraryserver import TOKEN, serve_app
+from tests.libraryserver import TOKEN, copy_index, serve_app
 from tests.test_browser import ANSWER_MS, DEFINITION, ask, shoot
 from ui.server import create_app
 
@@ -24,8 +23,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def site(built_index: Path, tmp_path: Path):
-    shutil.copytree(built_index.parent, tmp_path / "copy", symlinks=True)
-    index = qa.Index.load(tmp_path / "copy" / built_index.name)
+    index = qa.Index.load(copy_index(built_index, tmp_path / "copy"))
     # One question, then one every ten seconds: the second question of the test is refused.
     app = create_app(
         index,
@@ -60,6 +58,15 @@ def csp_reports(problems: list[str]) -> list[str]:
     return [p for p in problems if "Content Security Policy" in p or "Refused to" in p]
 
 
+def assert_nothing_refused(problems: list[str]) -> None:
+    """No CSP report, and no failed load but the two a page may show."""
+    assert csp_reports(problems) == [], problems
+    # The wrong token's refusal (403), and the browser's own look for /favicon.ico (the page has
+    # none: 404), may be reported as failed loads; nothing else may be.
+    expected = ("status of 403", "favicon.ico")
+    assert [p for p in problems if p.startswith("error") and not any(e in p for e in expected)] == [], problems
+
+
 def test_the_chat_works_under_the_csp_and_says_when_a_reader_asks_too_fast(browser, site):
     context, page, problems = watched_page(browser, site)
     try:
@@ -71,12 +78,8 @@ def test_the_chat_works_under_the_csp_and_says_when_a_reader_asks_too_fast(brows
         shoot(page, "chat-rate-limited")
     finally:
         context.close()
-    assert csp_reports(problems) == [], problems
-    # The wrong token's refusal (403), and the browser's own look for /favicon.ico (the page has
-    # none: 404), may be reported as failed loads; nothing else may be.
-    expected = ("status of 403", "favicon.ico")
-    assert [p for p in problems if p.startswith("error") and not any(e in p for e in expected)] == [], problems
-    assert [p for p in problems if p.startswith("error")] == [], problems
+    assert_nothing_refused(problems)
+    assert [p for p in problems if p.startswith("error")] == [], problems  # the chat: not even those two
 
 
 def test_the_library_works_under_the_csp_and_shows_the_audit_trail(browser, site):
@@ -97,8 +100,4 @@ def test_the_library_works_under_the_csp_and_shows_the_audit_trail(browser, site
         shoot(page, "library-audit")
     finally:
         context.close()
-    assert csp_reports(problems) == [], problems
-    # The wrong token's refusal (403), and the browser's own look for /favicon.ico (the page has
-    # none: 404), may be reported as failed loads; nothing else may be.
-    expected = ("status of 403", "favicon.ico")
-    assert [p for p in problems if p.startswith("error") and not any(e in p for e in expected)] == [], problems
+    assert_nothing_refused(problems)

@@ -8,7 +8,6 @@ number of examples per operation.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import qa
 from qa.questionlog import QuestionLog
-from tests.libraryserver import serve_app
+from tests.libraryserver import copy_index, serve_app
 from ui.server import create_app
 
 API_TOKEN = "contract-reader-token"
@@ -34,8 +33,7 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
 
 
 def test_schemathesis_finds_no_failure_with_every_check(built_index: Path, tmp_path: Path):
-    shutil.copytree(built_index.parent, tmp_path / "copy", symlinks=True)
-    index = qa.Index.load(tmp_path / "copy" / built_index.name)
+    index = qa.Index.load(copy_index(built_index, tmp_path / "copy"))
     app = create_app(
         index,
         api_token=API_TOKEN,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import threading
 import time
 import urllib.parse
@@ -19,7 +18,7 @@ import qa
 from qa import store
 from qa.questionlog import QuestionLog
 from qa.types import ANSWERED, NOT_COVERED
-from tests.libraryserver import TOKEN, make_docx_bomb, serve_app
+from tests.libraryserver import TOKEN, copy_index, make_docx_bomb, serve_app
 from tests.test_formats import PDF_PAGES, make_pdf
 from tests.webserver import ARTICLE_PAGE, Route, serve
 from ui.jobs import DONE, FAILED, QUEUED, RUNNING, JobQueue, Outcome
@@ -35,8 +34,7 @@ NOTE = b"# Rotas\n\nThe rota is agreed four weeks ahead with every member of the
 @pytest.fixture
 def index_copy(built_index: Path, tmp_path: Path) -> Path:
     """A private copy of the article's index (the session's own must not change)."""
-    shutil.copytree(built_index.parent, tmp_path / "library", symlinks=True)
-    return tmp_path / "library" / built_index.name
+    return copy_index(built_index, tmp_path / "library")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ and reason, and a job that fails leaves the index, the upload folder and the sta
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import pytest
 import qa
 from qa import store
 from qa.config import SETTINGS
-from tests.libraryserver import TOKEN, serve_app
+from tests.libraryserver import TOKEN, copy_index, serve_app
 from tests.test_formats import make_docx
 from tests.test_library import ADMIN, NOTE, sources, wait
 from tests.webserver import ARTICLE_PAGE
@@ -45,8 +44,7 @@ class Site:
 def site(built_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The whole app over a private copy of the article's index, with the Library on."""
     folder = tmp_path_factory.mktemp("app")
-    shutil.copytree(built_index.parent, folder / "library", symlinks=True)
-    index_path = folder / "library" / built_index.name
+    index_path = copy_index(built_index, folder / "library")
     app = create_app(qa.Index.load(index_path), admin_token=TOKEN, upload_dir=folder / "uploads")
     with serve_app(app) as url, httpx.Client(base_url=url, timeout=60) as client:
         yield Site(client, index_path, folder / "uploads")

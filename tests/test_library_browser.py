@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 import qa
-from tests.libraryserver import TOKEN, make_docx_bomb, serve_app
+from tests.libraryserver import TOKEN, copy_index, make_docx_bomb, serve_app
 from tests.test_browser import ANSWER_MS, ask, shoot
 from tests.test_formats import HTML_PAGE, make_docx, make_pdf
 from tests.webserver import ARTICLE_PAGE, Route, serve
@@ -40,8 +40,7 @@ LIMITS = Limits(file_bytes=200_000, request_bytes=2_000_000, docx_unzipped_bytes
 @pytest.fixture
 def site(built_index: Path, tmp_path: Path):
     """The chat and the Library on one FastAPI app, over a private copy of the article's index."""
-    shutil.copytree(built_index.parent, tmp_path / "library", symlinks=True)
-    index_path = tmp_path / "library" / built_index.name
+    index_path = copy_index(built_index, tmp_path / "library")
     app = FastAPI()
     mount_library(app, index_path, admin_token=TOKEN, upload_dir=tmp_path / "uploads", limits=LIMITS)
     demo = build_app(qa.Index.load(index_path))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from qa.config import Settings
 from qa.questionlog import AUDIT_CHARS, AuditEntry, QuestionLog
-from tests.libraryserver import TOKEN, serve_app
+from tests.libraryserver import TOKEN, copy_index, serve_app
 from tests.test_library import NOTE, wait
 from ui.library import mount_library
 from ui.security import Clients, Lockout, RateLimiter, SecurityHeaders
@@ -197,13 +196,13 @@ def test_the_admin_token_is_accepted_wherever_the_api_token_is(guarded, article_
 @pytest.fixture
 def library(built_index: Path, tmp_path: Path):
     """The Library over a private index copy, its audit kept in a question log, its lock-out on a test clock."""
-    shutil.copytree(built_index.parent, tmp_path / "copy", symlinks=True)
+    index_path = copy_index(built_index, tmp_path / "copy")
     log = QuestionLog(tmp_path / "questions.db")
     clock = Clock()
     app = FastAPI()
     mount_library(
         app,
-        tmp_path / "copy" / built_index.name,
+        index_path,
         admin_token=ADMIN,
         upload_dir=tmp_path / "uploads",
         question_log=log,
