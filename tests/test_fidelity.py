@@ -19,6 +19,7 @@ from index.split import chunk
 from qa import store
 from qa.config import SETTINGS
 from qa.sources import SourceFile
+from tests.test_formats import Report
 
 MONTHS = [
     ("January", "1,203", "the new discharge lounge opened and freed beds earlier in the day"),
@@ -28,23 +29,9 @@ MONTHS = [
 ]
 
 
-class _MonthlyReport(FPDF):
-    """Pages numbered from 3 (a cover comes before them), under one running header."""
-
-    def header(self):
-        self.set_font("Helvetica", "I", 8)
-        self.cell(0, 6, "Northfield Trust monthly activity report", align="R")
-        self.ln(10)
-
-    def footer(self):
-        self.set_y(-15)
-        self.set_font("Helvetica", size=8)
-        self.cell(0, 10, f"Page {self.page_no() + 2}", align="C")
-
-
 def make_monthly_pdf(path: Path) -> Path:
     """Four pages, each ending with its month's figure in words that differ only by the number."""
-    pdf = _MonthlyReport()
+    pdf = Report("Northfield Trust monthly activity report", first_page=3)  # pages numbered after a cover
     pdf.set_title("Northfield Trust monthly activity report")
     for month, admissions, event in MONTHS:
         pdf.add_page()

@@ -68,23 +68,29 @@ PDF_PAGES = [
 ]
 
 
-class _Report(FPDF):
-    """A report with a running header and page-numbered footer, as real PDFs have."""
+class Report(FPDF):
+    """A report with a running header and page-numbered footer, as real PDFs have; its pages
+    numbered from `first_page` (3 when a cover and a contents page come before them)."""
+
+    def __init__(self, running_header: str = "Care Journal - Safety huddles report", first_page: int = 1) -> None:
+        super().__init__()
+        self.running_header = running_header
+        self.first_page = first_page
 
     def header(self):
         self.set_font("Helvetica", "I", 8)
-        self.cell(0, 6, "Care Journal - Safety huddles report", align="R")
+        self.cell(0, 6, self.running_header, align="R")
         self.ln(10)
 
     def footer(self):
         self.set_y(-15)
         self.set_font("Helvetica", size=8)
-        self.cell(0, 10, f"Page {self.page_no()}", align="C")
+        self.cell(0, 10, f"Page {self.page_no() + self.first_page - 1}", align="C")
 
 
 def make_pdf(path: Path, pages=PDF_PAGES, title: str = "Safety huddles report") -> Path:
     """A PDF with one heading and wrapped paragraphs per page, and document information."""
-    pdf = _Report()
+    pdf = Report()
     if title:
         pdf.set_title(title)
     pdf.set_author("John Smith")
