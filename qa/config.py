@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_ROOT.parent
@@ -39,24 +41,25 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser() if value else default
 
 
-def _env_int(name: str, default: int) -> int:
+T = TypeVar("T", int, float)
+
+
+def _env_number(name: str, default: T, parse: Callable[[str], T], what: str) -> T:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     try:
-        return int(value)
+        return parse(value)
     except ValueError:
-        raise ValueError(f"{name}={value!r} is not a whole number; unset it or fix it") from None
+        raise ValueError(f"{name}={value!r} is not {what}; unset it or fix it") from None
+
+
+def _env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "a whole number")
 
 
 def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r} is not a number; unset it or fix it") from None
+    return _env_number(name, default, float, "a number")
 
 
 def _env_list(name: str) -> tuple[str, ...]:
