@@ -15,8 +15,10 @@ articles' leave-out questions: the threshold ("answered" at or above) shows a qu
 service is "unsure". The screen's band is where its verdict could differ from the full model's on
 the fitted questions (there the reader runs). Writes qa/answerable.json: the weights, the command,
 what it was fitted on and the figures it measured (even articles = fit, odd articles = test, and
-the article's dev sets). The collected features are kept under var/answerability/, named by a hash
-of the code that computes them, so a refit with other settings asks nothing again.
+the article's dev sets). `--frontier` prints instead what other pairs of targets would tell the
+test questions: the trade-off the two cuts move along. The collected features are kept under
+var/answerability/, named by a hash of the code that computes them, so a refit with other settings
+asks nothing again.
 """
 
 from __future__ import annotations
@@ -228,6 +230,47 @@ def article_cv(even: Results, squad2: Results, article: Results, args: argparse.
         print(f"  article weight {weight}: " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
 
 
+def frontier(
+    even: Results, odd: Results, others: list[tuple[Results, float]], article: Results, args: argparse.Namespace
+) -> list[dict[str, float]]:
+    """Print and return, for each pair of targets in `args.frontier`, what the cascade fitted for
+    them tells the odd articles' questions and the dev sets.
+
+    The trade-off the two cuts move along: a lower threshold quotes more covered questions and
+    more uncovered ones, a higher floor makes fewer unsure and more falsely "not answered". Where
+    no pair meets every target, the judgement itself has to get better.
+    """
+    quote_targets, refuse_targets = args.frontier
+    rows = []
+    print("targets (even articles) -> odd articles | dev sets")
+    for quote_uncovered in quote_targets:
+        for refuse_covered in refuse_targets:
+            model = fit_judge(
+                even,
+                others,
+                quote_uncovered=quote_uncovered,
+                refuse_covered=refuse_covered,
+                l2=args.l2,
+                band_tolerance=args.band_tolerance,
+            )
+            told = outcomes(apply(model, odd))
+            dev = article_figures(apply(model, article))
+            rows.append({"quote_uncovered": quote_uncovered, "refuse_covered": refuse_covered, **told, **dev})
+            print(
+                f"  quote {quote_uncovered:.3f} refuse {refuse_covered:.3f}: covered right "
+                f"{told['covered_quote_right']:.3f} wrong {told['covered_quote_wrong']:.3f} unsure "
+                f"{told['covered_unsure']:.3f} not answered {told['covered_not_answered']:.3f} false "
+                f"{told['covered_false']:.3f}; uncovered quote {told['uncovered_quote']:.3f} not answered "
+                f"{told['uncovered_not_answered']:.3f} | seed-dev right {dev['seed_dev_covered_quote_right']:.2f} "
+                f"false {dev['seed_dev_covered_false']:.2f}, on-topic quoted {dev['ontopic_quote']:.2f}"
+            )
+    return rows
+
+
+def _targets(text: str) -> list[float]:
+    return [float(value) for value in text.split(",")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -255,8 +298,15 @@ def main() -> None:
         "--covered-sample", type=float, default=0.25, help="share of covered SQuAD questions asked (all uncovered ones)"
     )
     parser.add_argument(
+        "--frontier",
+        nargs=2,
+        type=_targets,
+        metavar=("QUOTE_UNCOVERED", "REFUSE_COVERED"),
+        help="only print the test outcomes for each pair of these targets (e.g. 0.1,0.12,0.14 0.03,0.04)",
+    )
+    parser.add_argument(
         "--article-cv",
-        type=lambda text: [float(w) for w in text.split(",")],
+        type=_targets,
         help="only print the dev sets' held-out figures for these article weights (e.g. 0,0.1,0.2)",
     )
     parser.add_argument("--out", type=Path, default=WEIGHTS)
@@ -272,9 +322,13 @@ def main() -> None:
     if args.article_cv:
         article_cv(even, squad2, article, args)
         return
+    others = [(squad2, args.squad2_weight), (article, args.article_weight)]
+    if args.frontier:
+        frontier(even, odd, others, article, args)
+        return
     model = fit_judge(
         even,
-        [(squad2, args.squad2_weight), (article, args.article_weight)],
+        others,
         quote_uncovered=args.quote_uncovered,
         refuse_covered=args.refuse_covered,
         l2=args.l2,

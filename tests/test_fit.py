@@ -95,3 +95,29 @@ def test_the_article_cross_validation_reports_each_weight_on_held_out_halves(cap
     assert all("seed_dev_covered_false" in line and "ontopic_quote" in line for line in lines[1:])
     with pytest.raises(ValueError, match="expected the dev sets' 59 questions"):
         article_cv(made(1200, 400), made(10, 10), made(5, 5), settings, repeats=1)
+
+
+def test_the_frontier_moves_along_the_trade_off_the_targets_set(capsys):
+    from argparse import Namespace
+
+    from bench.fit_answerability import article_questions, frontier
+
+    asked = article_questions()
+    article = made(len(asked), 0)
+    article = Results(asked, *(getattr(article, name) for name in Results.ARRAYS))
+    settings = Namespace(frontier=([0.05, 0.2], [0.01, 0.05]), l2=1.0, band_tolerance=0.01)
+    rows = frontier(made(1200, 400), made(600, 200, seed=2), [], article, settings)
+    assert [(r["quote_uncovered"], r["refuse_covered"]) for r in rows] == [
+        (0.05, 0.01),
+        (0.05, 0.05),
+        (0.2, 0.01),
+        (0.2, 0.05),
+    ]
+    by = {(r["quote_uncovered"], r["refuse_covered"]): r for r in rows}
+    # A lower threshold quotes more of both kinds; a higher floor refuses more and leaves fewer unsure.
+    assert by[0.2, 0.01]["uncovered_quote"] > by[0.05, 0.01]["uncovered_quote"]
+    assert by[0.2, 0.01]["covered_quote_right"] > by[0.05, 0.01]["covered_quote_right"]
+    assert by[0.05, 0.05]["covered_not_answered"] > by[0.05, 0.01]["covered_not_answered"]
+    assert by[0.05, 0.05]["covered_unsure"] < by[0.05, 0.01]["covered_unsure"]
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 1 + len(rows) and "on-topic quoted" in printed[-1]
