@@ -68,7 +68,15 @@ _ALWAYS_READ = Judge(_blank(len(FEATURES)), _blank(len(FEATURES) + 1), 0.5, 0.5,
 def _code_key() -> str:
     """A hash of the code that computes features: collected ones are reused until it changes."""
     digest = hashlib.sha256()
-    for name in ("answerable.py", "search.py", "lexical.py", "engine.py", "crossencoder.py", "crossencoder.onnx"):
+    for name in (
+        "answerable.py",
+        "search.py",
+        "lexical.py",
+        "glossary.json",
+        "engine.py",
+        "crossencoder.py",
+        "crossencoder.onnx",
+    ):
         digest.update((PROJECT_ROOT / "qa" / name).read_bytes())
     return digest.hexdigest()[:16]
 

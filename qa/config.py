@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+
+from qa.glossary import FILE as GLOSSARY
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_ROOT.parent
@@ -179,7 +182,7 @@ class Settings:
         Recorded in each manifest, so an index built another way is rebuilt rather than mixed.
         Bump `reader_version` when a reader's output changes (index/read.py, index/formats.py,
         index/clean.py), `splitter_version` when index/split.py's does, and `embedding_version`
-        when what is embedded or BM25-indexed changes (index/build.py).
+        when what is embedded or BM25-indexed changes (index/build.py, qa.lexical.tokenize).
         """
         return {
             "passage_chars": self.passage_chars,
@@ -187,7 +190,9 @@ class Settings:
             "max_tokens": self.max_tokens,
             "splitter_version": 3,
             "reader_version": 5,
-            "embedding_version": 2,
+            "embedding_version": 3,
+            # Edited by hand, so it is fingerprinted rather than versioned: BM25 reads through it.
+            "glossary": zlib.crc32(GLOSSARY.read_bytes()),
         }
 
     # The site's name in the page title and heading (default: from what is indexed, see ui.site),

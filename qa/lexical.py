@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from qa.glossary import glossary
 from qa.types import Passage
 
 _WORD = re.compile(r"\w+")
@@ -38,15 +39,65 @@ def _stemmer() -> Callable[[str], str]:
     return Stemmer.Stemmer("english").stemWord
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-cased, Snowball-stemmed content words of `text`.
-
-    >>> tokenize("Who commented on the NHS Staff Surveys?")
-    ['comment', 'nhs', 'staff', 'survey']
-    """
+def _stems(text: str) -> list[str]:
     stem = _stemmer()
     words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold().replace("’", "'"))
     return [stem(w) for w in words if w not in _STOPWORDS]
+
+
+@dataclass(frozen=True)
+class _Glossary:
+    """qa/glossary.json as terms: one term per profession, and what each phrase is read as."""
+
+    same: dict[str, str]  # stem -> its profession's one term
+    phrases: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]  # first term -> (phrase, read as), longest first
+
+
+@lru_cache(maxsize=1)
+def _glossary() -> _Glossary:
+    same: dict[str, str] = {}
+    for words in glossary().same_words:
+        stems = [s for word in words for s in _stems(word)]
+        same.update(dict.fromkeys(stems, stems[0]))
+
+    def terms(text: str) -> tuple[str, ...]:
+        return tuple(same.get(s, s) for s in _stems(text))
+
+    phrases: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    for abbreviation, spelled_out in glossary().abbreviations.items():
+        short, forms = terms(abbreviation), [terms(form) for form in spelled_out]
+        # The abbreviation (or its plural, "GPs") is read as itself and its first spelled-out
+        # form; each spelled-out form as itself and the abbreviation.
+        readings = [(short, short + forms[0]), (terms(abbreviation + "s"), short + forms[0])]
+        for phrase, reading in readings + [(form, form + short) for form in forms]:
+            phrases.setdefault(phrase[0], []).append((phrase, reading))
+    for rules in phrases.values():
+        rules.sort(key=lambda rule: -len(rule[0]))
+    return _Glossary(same, phrases)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, Snowball-stemmed content words of `text`, read through the glossary (qa.glossary).
+
+    >>> tokenize("Who commented on the NHS Staff Surveys?")
+    ['comment', 'nhs', 'staff', 'survey']
+    >>> tokenize("BME surgeons"), tokenize("black and minority ethnic surgical staff")
+    (['bme', 'black', 'minor', 'ethnic', 'surgeon'], ['black', 'minor', 'ethnic', 'bme', 'surgeon', 'staff'])
+    """
+    known = _glossary()
+    stems = [known.same.get(s, s) for s in _stems(text)]
+    out: list[str] = []
+    i = 0
+    while i < len(stems):
+        for phrase, reading in known.phrases.get(stems[i], ()):
+            if tuple(stems[i : i + len(phrase)]) == phrase:
+                out += reading
+                i += len(phrase)
+                break
+        else:
+            out.append(stems[i])
+            i += 1
+    return out
 
 
 def indexed_text(passage: Passage) -> str:

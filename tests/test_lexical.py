@@ -18,3 +18,46 @@ def test_bm25_ranks_the_matching_row_first_and_round_trips():
     query = tokenize("collective leadership")
     assert np.allclose(again.scores(query), bm25.scores(query))
     assert not again.scores(tokenize("unknownword")).any()
+
+
+def test_an_abbreviation_and_its_spelled_out_form_are_read_as_the_same_terms():
+    # Whichever one a text wrote, it holds the terms of both, so either one in a question matches.
+    for short, spelled in [("BME", "black and minority ethnic"), ("CQC", "Care Quality Commission")]:
+        assert set(tokenize(f"{short} staff")) == set(tokenize(f"{spelled} staff"))
+    assert set(tokenize("GPs")) == set(tokenize("GP")) == set(tokenize("general practitioners"))
+    # Longest first: "chief executive officer" is one phrase, not "chief executive" and "officer".
+    assert tokenize("the chief executive officer") == ["chief", "execut", "offic", "ceo"]
+    # The words alone are not the phrase.
+    assert "bme" not in tokenize("a minority of black cats")
+
+
+def test_the_words_of_one_profession_are_one_term():
+    assert len(set(tokenize("surgeon surgery surgical"))) == 1
+    assert len(set(tokenize("midwife midwives midwifery"))) == 1
+    assert tokenize("clinical leaders") == tokenize("clinician leaders")
+    assert tokenize("nursing and dentistry") != tokenize("nursing and surgery")
+
+
+def test_a_question_in_spelled_out_words_covers_a_passage_that_abbreviates():
+    bm25 = BM25.build(["We need greater diversity in terms of BME representation.", "Diversity of gender."])
+    terms = tokenize("black and minority ethnic representation")
+    assert bm25.coverage(terms, 0) == 1.0
+    assert int(np.argmax(bm25.scores(terms))) == 0
+
+
+def test_the_article_answers_a_question_that_spells_out_its_abbreviation(article_index):
+    # The article writes "BME"; before the glossary this question's best passage never mentioned it.
+    passage = article_index.retrieve("Should there be more black and minority ethnic leaders?", k=1)[0]
+    assert "greater diversity in terms of BME" in passage.text
+
+
+def test_an_edited_glossary_makes_indexes_built_with_the_old_one_stale(tmp_path, monkeypatch):
+    import qa.config
+    from qa.config import SETTINGS
+    from qa.glossary import FILE
+
+    before = SETTINGS.splitter_id()
+    edited = tmp_path / "glossary.json"
+    edited.write_text(FILE.read_text(encoding="utf-8").replace('"QI"', '"QIP"'), encoding="utf-8")
+    monkeypatch.setattr(qa.config, "GLOSSARY", edited)
+    assert SETTINGS.splitter_id() != before  # recorded in each manifest: a mismatch means rebuild

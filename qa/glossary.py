@@ -1,0 +1,36 @@
+"""Health and care words that name the same thing, for the lexical search (qa/glossary.json).
+
+Health and care writing is dense with abbreviations, and a reader asks in other words than the
+writer used: "black and minority ethnic staff" of a text that says "BME", "clinical leaders" of
+one that says "clinicians". Neither BM25 nor the stemmer knows these are the same, and the
+embedding knows it only weakly. `qa.lexical.tokenize` reads this glossary, so the build and the
+question agree:
+
+- an abbreviation and its spelled-out forms are each followed by the other's terms (so a passage
+  holds both, whichever it wrote, and so does a question);
+- the words of one profession ("surgeon", "surgery", "surgical") become one term.
+
+The search only finds more with it; what is quoted is the document's own words.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+FILE = Path(__file__).with_name("glossary.json")
+
+
+@dataclass(frozen=True)
+class Glossary:
+    abbreviations: dict[str, list[str]]  # "NHS" -> ["National Health Service"]
+    same_words: list[list[str]]  # ["surgeon", "surgery", "surgical"]
+
+
+@lru_cache(maxsize=1)
+def glossary() -> Glossary:
+    """The shipped glossary."""
+    data = json.loads(FILE.read_text(encoding="utf-8"))
+    return Glossary(abbreviations=data["abbreviations"], same_words=data["same_words"])
