@@ -72,6 +72,7 @@ def _code_key() -> str:
         "answerable.py",
         "search.py",
         "lexical.py",
+        "glossary.py",
         "glossary.json",
         "engine.py",
         "crossencoder.py",

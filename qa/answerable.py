@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.glossary import other_names
 from qa.lexical import BM25, pair_coverage
 from qa.types import ANSWERED, RELATED, UNSURE
 
@@ -173,12 +174,13 @@ def _has_number(text: str, question: str) -> bool:
 
 
 def _names_missing(question: str, text: str) -> float:
-    """The share of the question's names and numbers (capitalised inside it, or digits) not in `text`."""
+    """The share of the question's names and numbers (capitalised inside it, or digits) not in `text`
+    (under any of its names in the glossary: "CQC" is in a text that says "Care Quality Commission")."""
     names = {_name_key(m.group(0)) for m in _CAPITALISED.finditer(question)}
     numbers = set(re.findall(r"\d[\d,.]*\d|\d", question))
     if not names and not numbers:
         return 0.0
-    words = _words(text)
+    words = _words(text) | {_name_key(word) for word in other_names(text)}
     missing = sum(not _holds(words, name) for name in names) + sum(number not in text for number in numbers)
     return missing / (len(names) + len(numbers))
 

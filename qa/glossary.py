@@ -10,12 +10,15 @@ question agree:
   holds both, whichever it wrote, and so does a question);
 - the words of one profession ("surgeon", "surgery", "surgical") become one term.
 
-The search only finds more with it; what is quoted is the document's own words.
+The judgement (qa.answerable) reads it too: a passage that writes "Care Quality Commission" holds
+the name "CQC" a question asks about. The search only finds more with it, and the judgement
+misses fewer names; what is quoted is the document's own words.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -34,3 +37,24 @@ def glossary() -> Glossary:
     """The shipped glossary."""
     data = json.loads(FILE.read_text(encoding="utf-8"))
     return Glossary(abbreviations=data["abbreviations"], same_words=data["same_words"])
+
+
+@lru_cache(maxsize=1)
+def _namings() -> list[tuple[re.Pattern[str], list[str]]]:
+    """For each abbreviation and each spelled-out form: where a text uses it, and the other names."""
+    out = []
+    for short, forms in glossary().abbreviations.items():
+        out.append(
+            (re.compile(rf"\b{re.escape(short)}s?\b"), [w for form in forms for w in re.findall(r"[\w'-]+", form)])
+        )
+        out += [(re.compile(rf"\b{re.escape(form)}s?\b", re.IGNORECASE), [short]) for form in forms]
+    return out
+
+
+def other_names(text: str) -> set[str]:
+    """The words by which the glossary also names what `text` abbreviates or spells out.
+
+    >>> sorted(other_names("The CQC inspected it.")), other_names("the Care Quality Commission")
+    (['Care', 'Commission', 'Quality'], {'CQC'})
+    """
+    return {word for pattern, words in _namings() if pattern.search(text) for word in words}

@@ -275,3 +275,12 @@ def test_outcomes_through_the_command_line(built_index, question, status):
     data = json.loads(done.stdout)
     assert data["status"] == status and data["found"] is False and data["passages"]
     assert data["passages"][0]["highlight"] in data["passages"][0]["text"]
+
+
+def test_a_name_is_held_under_its_other_names_in_the_glossary():
+    from qa.answerable import _names_missing
+
+    spelled = "The Care Quality Commission inspects hospitals."
+    assert _names_missing("What does the CQC inspect?", spelled) == 0.0
+    assert _names_missing("What does the Care Quality Commission inspect?", "The CQC inspects hospitals.") == 0.0
+    assert _names_missing("What does the FDA inspect?", spelled) == 1.0  # not in the glossary: missing
