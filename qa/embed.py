@@ -233,7 +233,8 @@ class QuestionBatcher:
     alone costs about 6.6 ms, one of eight 4.0 ms (the vectors are the same either way: padding is
     masked out). A server submits a question before it waits for an answering slot (ui.slots) and
     asks for the vector once it holds one: the question whose turn comes embeds all those waiting
-    behind it, who then find theirs done. Safe to call from any thread.
+    behind it, who then find theirs done. (A question submitted and never asked for is embedded by
+    the next run all the same.) Safe to call from any thread.
 
     >>> batcher = QuestionBatcher(get_embedder())
     >>> bool(np.allclose(batcher.encode("What is collective leadership?"),

@@ -71,7 +71,8 @@ def pair_coverage(terms: Sequence[str], text: str) -> float:
 
 # Each question reads the pairs of its best 20 passages (qa.search), and questions on one topic
 # meet the same passages again: tokenizing them every time was 5-7% of a server's CPU per
-# question. An entry is about 9 KB for a passage of 400 characters, so the cache stays under 10 MB.
+# question. An entry is about 9 KB (a passage of 370 characters), so the cache holds about 10 MB
+# at most.
 @lru_cache(maxsize=1024)
 def _text_pairs(text: str) -> frozenset[tuple[str, str]]:
     """The adjacent pairs of `text`'s terms (`tokenize`)."""
