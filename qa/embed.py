@@ -224,12 +224,17 @@ def get_embedder(threads: int = SETTINGS.query_threads, bulk: bool = False) -> E
 
 
 class QuestionBatcher:
-    """Embeds questions one by one, but those that arrive together in one run of the model.
+    """Embeds questions one by one, but those waiting at the same time in one run of the model.
 
-    The first question to arrive runs at once, alone; the ones that arrive while it runs wait and
-    then run together, and so on. So a lone question waits for nothing, and under load the
-    model runs on batches: on 2 cores one question alone costs about 6.6 ms, one of eight 4.0 ms
-    (the vectors are the same either way: padding is masked out). Safe to call from any thread.
+    A question is `submit`ted, then its vector is asked for. The first asking runs the model on
+    every question submitted and not yet embedded, oldest first (up to `max_batch`); those
+    submitted meanwhile wait for that run to end and then run together, and so on. So a lone
+    question waits for nothing, and under load the model runs on batches: on 2 cores one question
+    alone costs about 6.6 ms, one of eight 4.0 ms (the vectors are the same either way: padding is
+    masked out). A server submits a question before it waits for an answering slot (ui.slots) and
+    asks for the vector once it holds one: the question whose turn comes embeds all those waiting
+    behind it, who then find theirs done. (A question submitted and never asked for is embedded by
+    the next run all the same.) Safe to call from any thread.
 
     >>> batcher = QuestionBatcher(get_embedder())
     >>> bool(np.allclose(batcher.encode("What is collective leadership?"),
@@ -246,9 +251,17 @@ class QuestionBatcher:
 
     def encode(self, text: str) -> np.ndarray:
         """The vector of `text`, as `Embedder.encode([text])[0]` gives it."""
+        return self.submit(text)()
+
+    def submit(self, text: str) -> Callable[[], np.ndarray]:
+        """Queue `text` to be embedded; calling the result gives its vector (as `encode` does),
+        embedding it then, with the others queued, unless a run since has embedded it."""
         mine = _Question(text)
         with self._ready:
             self._waiting.append(mine)
+        return lambda: self._vector(mine)
+
+    def _vector(self, mine: _Question) -> np.ndarray:
         while True:
             with self._ready:
                 while mine.done is None and self._running:

@@ -7,7 +7,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -238,19 +238,19 @@ class Index:
         `gate` as in `ask`.
         """
         query = normalize_question(question)
-        vector = self._vector(query, k)
+        embedded = self._submit(query, k)
         with gate or nullcontext():
             loaded = self._of(view)
-            return [self._passage(loaded.data, hit) for hit in rank(loaded.corpus, vector, query, k)]
+            return [self._passage(loaded.data, hit) for hit in rank(loaded.corpus, embedded(), query, k)]
 
     def _of(self, view: IndexView | None) -> _Loaded:
         return view.loaded if view is not None else self._current()
 
     @staticmethod
-    def _vector(query: str, k: int) -> np.ndarray:
-        """`query` embedded, after checking the `k` a caller asked for."""
+    def _submit(query: str, k: int) -> Callable[[], np.ndarray]:
+        """`query` queued to be embedded (`QuestionBatcher.submit`), after checking the `k` a caller asked for."""
         check_k(k)
-        return question_batcher().encode(query)
+        return question_batcher().submit(query)
 
     @staticmethod
     def _passage(data: store.IndexData, hit: Hit) -> Passage:
@@ -287,15 +287,15 @@ class Index:
         `history` holds the conversation's earlier questions: a follow-up ("and who should do
         that?") is searched together with the last few (`QA_HISTORY_TURNS`); `Answer.query` says
         what was searched. `view` (from `view()`) pins the loaded index to answer from. `gate`,
-        if given, is entered once the question is embedded and held while it is searched and
-        judged: a server's answering slots (ui.slots), questions waiting for which are embedded
-        together meanwhile (qa.embed.QuestionBatcher).
+        if given, is entered once the question is queued to be embedded, and held while it is
+        embedded, searched and judged: a server's answering slots (ui.slots). The question whose
+        turn comes embeds those waiting behind it in the same run (qa.embed.QuestionBatcher).
         """
         question = normalize_question(question)
         query = normalize_question(contextualize(question, history))
-        vector = self._vector(query, k)
+        embedded = self._submit(query, k)
         with gate or nullcontext():
-            judgement = self._judge(self._of(view), query, vector, k)
+            judgement = self._judge(self._of(view), query, embedded(), k)
         status, passages = judgement.status, judgement.passages
         text = {
             ANSWERED: passages[0].highlight if passages else "",
@@ -313,7 +313,8 @@ class Index:
         shipped judgement (qa/answerable.json) with another, e.g. one being fitted.
         """
         query = normalize_question(question)
-        return self._judge(self._current(), query, self._vector(query, k), k, judge)
+        embedded = self._submit(query, k)
+        return self._judge(self._current(), query, embedded(), k, judge)
 
     def _judge(self, loaded: _Loaded, query: str, vector: np.ndarray, k: int, judge: Judge | None = None) -> Judgement:
         hits = rank(loaded.corpus, vector, query, max(k, 2))  # the second passage gives the gaps

@@ -1,11 +1,15 @@
 """The ONNX embedder agrees with sentence-transformers on the same packaged weights."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
 
+import qa
+from qa import engine
 from qa.embed import QuestionBatcher, get_embedder, model_path
+from ui.slots import Slots
 
 
 def test_onnx_vectors_match_sentence_transformers():
@@ -88,3 +92,43 @@ def test_a_failed_run_fails_each_of_its_questions_and_the_batcher_goes_on():
     with pytest.raises(TypeError):
         batcher.encode(None)  # not text: the tokenizer refuses it
     assert batcher.encode("What is collective leadership?").shape == (384,)
+
+
+def test_the_first_vector_asked_for_embeds_every_question_queued_in_one_run():
+    questions = [f"Who leads the huddles on ward {n}?" for n in range(5)]
+    counting = CountingEmbedder()
+    batcher = QuestionBatcher(counting)
+    embedded = [batcher.submit(q) for q in questions]
+    assert counting.runs == []  # queued: nothing is embedded until a vector is asked for
+    vectors = np.stack([vector() for vector in embedded])
+    assert counting.runs == [5]  # the first asking ran all five; the others found theirs done
+    assert np.allclose(vectors, get_embedder().encode(questions, batch_size=1), atol=1e-5)
+
+
+def test_questions_waiting_for_a_slot_are_embedded_together_when_the_first_turn_comes(article_index, monkeypatch):
+    questions = ["What is collective leadership?", "Who is accountable?", "Why speak up?", "What do huddles do?"]
+    counting = CountingEmbedder()
+    batcher = QuestionBatcher(counting)
+    monkeypatch.setattr(engine, "question_batcher", lambda: batcher)
+    slots = Slots(1)
+    slots.__enter__()  # held, as by a question being answered
+    answers: dict[int, qa.Answer] = {}
+
+    def ask(n: int) -> None:
+        answers[n] = article_index.ask(questions[n], gate=slots)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(len(questions))]
+    for thread in threads:
+        thread.start()
+    while len(slots._waiting) < len(questions):
+        time.sleep(0.001)
+    assert counting.runs == []  # waiting for the slot, not yet embedded
+    slots.__exit__(None, None, None)
+    for thread in threads:
+        thread.join(60)
+    assert counting.runs == [len(questions)]  # the first turn embedded all four in one run
+    monkeypatch.undo()
+    for n, question in enumerate(questions):
+        alone = article_index.ask(question)
+        assert (answers[n].status, answers[n].text) == (alone.status, alone.text)
+        assert [p.text for p in answers[n].passages] == [p.text for p in alone.passages]

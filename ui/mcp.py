@@ -21,7 +21,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Annotated, Any, ParamSpec, TypeVar
 from urllib.parse import quote
 
@@ -241,7 +241,7 @@ class _Handover(Response):
 
 
 def mount_mcp(
-    app: FastAPI, index: Any, authorize: Callable[..., None], question_log: QuestionLog | None = None
+    app: FastAPI, index: Any, authorize: Callable[..., Awaitable[None]], question_log: QuestionLog | None = None
 ) -> None:
     """Serve the MCP server at /mcp of `app` over Streamable HTTP, behind `authorize` (the API's login).
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -167,7 +167,9 @@ def _json(body: Any) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
 
 
-def make_router(index: Any, authorize: Callable[..., None], question_log: QuestionLog | None = None) -> APIRouter:
+def make_router(
+    index: Any, authorize: Callable[..., Awaitable[None]], question_log: QuestionLog | None = None
+) -> APIRouter:
     """The /api/v1 routes over `index` (a `qa.Index`, or one wrapped to count its questions).
 
     Each question to /ask is recorded in `question_log` (channel "api"), if there is one.
