@@ -28,15 +28,29 @@ FILE = Path(__file__).with_name("glossary.json")
 
 @dataclass(frozen=True)
 class Glossary:
-    abbreviations: dict[str, list[str]]  # "NHS" -> ["National Health Service"]
+    abbreviations: dict[str, list[str]]  # "CQC" -> ["Care Quality Commission"]
     same_words: list[list[str]]  # ["surgeon", "surgery", "surgical"]
+
+
+def _words_lists(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(w, str) and w.strip() for w in value)
 
 
 @lru_cache(maxsize=1)
 def glossary() -> Glossary:
-    """The shipped glossary."""
-    data = json.loads(FILE.read_text(encoding="utf-8"))
-    return Glossary(abbreviations=data["abbreviations"], same_words=data["same_words"])
+    """The shipped glossary, checked: it is edited by hand, and every search reads through it."""
+    try:
+        data = json.loads(FILE.read_text(encoding="utf-8"))
+        abbreviations, same_words = data["abbreviations"], data["same_words"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{FILE} is not a glossary ({exc}): fix it, or restore it with `git checkout`") from None
+    if not isinstance(abbreviations, dict) or not all(
+        isinstance(short, str) and short.strip() and _words_lists(forms) for short, forms in abbreviations.items()
+    ):
+        raise ValueError(f'{FILE}: "abbreviations" must map each abbreviation to a list of its spelled-out forms')
+    if not isinstance(same_words, list) or not all(_words_lists(words) for words in same_words):
+        raise ValueError(f'{FILE}: "same_words" must be a list of lists of words')
+    return Glossary(abbreviations=abbreviations, same_words=same_words)
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from qa.lexical import BM25, tokenize
 
@@ -61,3 +62,26 @@ def test_an_edited_glossary_makes_indexes_built_with_the_old_one_stale(tmp_path,
     edited.write_text(FILE.read_text(encoding="utf-8").replace('"QI"', '"QIP"'), encoding="utf-8")
     monkeypatch.setattr(qa.config, "GLOSSARY", edited)
     assert SETTINGS.splitter_id() != before  # recorded in each manifest: a mismatch means rebuild
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("{not json", "is not a glossary"),
+        ('{"abbreviations": {}}', "is not a glossary"),
+        ('{"abbreviations": {"CQC": []}, "same_words": []}', "list of its spelled-out forms"),
+        ('{"abbreviations": {}, "same_words": ["surgeon"]}', "list of lists of words"),
+    ],
+)
+def test_a_broken_glossary_is_refused_with_what_to_do(tmp_path, monkeypatch, text, says):
+    from qa import glossary
+
+    broken = tmp_path / "glossary.json"
+    broken.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(glossary, "FILE", broken)
+    glossary.glossary.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=says):
+            glossary.glossary()
+    finally:
+        glossary.glossary.cache_clear()  # the next caller reads the shipped one again
