@@ -180,7 +180,8 @@ def _names_missing(question: str, text: str) -> float:
     numbers = set(re.findall(r"\d[\d,.]*\d|\d", question))
     if not names and not numbers:
         return 0.0
-    words = _words(text) | {_name_key(word) for word in other_names(text)}
+    # Reading the text's words and other names costs more than the rest: only for names asked.
+    words = _words(text) | {_name_key(word) for word in other_names(text)} if names else set()
     missing = sum(not _holds(words, name) for name in names) + sum(number not in text for number in numbers)
     return missing / (len(names) + len(numbers))
 

@@ -54,15 +54,16 @@ def glossary() -> Glossary:
 
 
 @lru_cache(maxsize=1)
-def _namings() -> list[tuple[re.Pattern[str], list[str]]]:
-    """For each abbreviation and each spelled-out form: where a text uses it, and the other names."""
-    out = []
+def _namings() -> tuple[re.Pattern[str], dict[str, list[str]], dict[str, list[str]]]:
+    """One pattern for every abbreviation (as written) and spelled-out form (in any case), and the
+    other names of each: by abbreviation, and by casefolded form. One pass over a text, not one a name."""
+    by_short, by_form = {}, {}
     for short, forms in glossary().abbreviations.items():
-        out.append(
-            (re.compile(rf"\b{re.escape(short)}s?\b"), [w for form in forms for w in re.findall(r"[\w'-]+", form)])
-        )
-        out += [(re.compile(rf"\b{re.escape(form)}s?\b", re.IGNORECASE), [short]) for form in forms]
-    return out
+        by_short[short] = [word for form in forms for word in re.findall(r"[\w'-]+", form)]
+        by_form.update((form.casefold(), [short]) for form in forms)
+    alternatives = [re.escape(short) for short in by_short] + [f"(?i:{re.escape(form)})" for form in by_form]
+    pattern = re.compile(rf"\b({'|'.join(sorted(alternatives, key=len, reverse=True))})s?\b")
+    return pattern, by_short, by_form
 
 
 def other_names(text: str) -> set[str]:
@@ -71,4 +72,9 @@ def other_names(text: str) -> set[str]:
     >>> sorted(other_names("The CQC inspected it.")), other_names("the Care Quality Commission")
     (['Care', 'Commission', 'Quality'], {'CQC'})
     """
-    return {word for pattern, words in _namings() if pattern.search(text) for word in words}
+    pattern, by_short, by_form = _namings()
+    names: set[str] = set()
+    for match in pattern.finditer(text):
+        named = match.group(1)
+        names.update(by_short.get(named) or by_form[named.casefold()])
+    return names
