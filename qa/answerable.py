@@ -87,8 +87,10 @@ _NUMBER = re.compile(
     r"october|november|december|century|decade)\b",
     re.IGNORECASE,
 )
-# Words that say how a question asks, not what about; a passage that answers rarely repeats them.
-_ASKING = frozenset({"mani", "much"})
+# Stems of words that say how a question asks, not what about ("how many", "according to West",
+# "in his words", "what does she say"); a passage that answers rarely repeats them, and one
+# missing from the whole content would otherwise read as the rarest fact the passage lacks.
+_ASKING = frozenset({"mani", "much", "accord", "word", "say", "said", "describ", "mention"})
 _CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'’-]+")
 
 

@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from qa.glossary import FILE as GLOSSARY
 
@@ -175,6 +175,11 @@ class Settings:
     log_enabled: bool = field(default_factory=lambda: _env_flag("QA_LOG", True))
     log_db: Path = field(default_factory=lambda: _env_path("QA_LOG_DB", DATA_DIR / "questions.db"))
     log_days: int = field(default_factory=lambda: _env_int("QA_LOG_DAYS", 90))
+
+    # The keys of `splitter_id` that decide how a question's words meet an index's (what is
+    # BM25-indexed, and the glossary both sides read through): an index built with others answers
+    # worse, and says so when loaded.
+    QUESTION_READING: ClassVar[tuple[str, ...]] = ("embedding_version", "glossary")
 
     def splitter_id(self) -> dict[str, int]:
         """What, besides the model, decides documents, passages and vectors.

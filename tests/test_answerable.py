@@ -67,6 +67,25 @@ def test_features_read_coverage_missing_terms_and_answer_type():
     assert who["wants_name"] and not who["name_missing"]  # "Amara Okafor", not in the question
 
 
+@pytest.mark.parametrize(
+    "framed",
+    [
+        "According to the trust, how many nurses does it employ?",
+        "In the trust's words, how many nurses does it employ?",
+        "What does the trust say about how many nurses it employs?",
+    ],
+)
+def test_words_that_frame_the_question_are_not_read_as_what_it_asks_for(framed):
+    # "words", "according" and "say" are nowhere in the content: read as asked-for terms they
+    # would be the rarest fact the passage lacks, and an answering passage would look unrelated.
+    plain, asked = (
+        dict(zip(FEATURES, features(evidence(question, 0, 0.7), PASSAGES, PASSAGES), strict=True))
+        for question in ("How many nurses does the trust employ?", framed)
+    )
+    assert asked["passage_missing_idf"] < 1.0
+    assert asked["passage_coverage"] > 0.9 * plain["passage_coverage"]
+
+
 def test_names_match_across_spelling_apostrophes_and_possessives():
     def read(question: str, text: str) -> dict[str, float]:
         one = BM25.build([text])
@@ -207,6 +226,8 @@ ANSWERED_HERE = [
     ("Where did West experience the most profound moments of his life?", "NHS organisations have been the places"),
     ("How do leaders shape the culture of their organisations?", "by what they attend to"),
     ("What does West say keeps communities going?", "optimism and senses of humour"),
+    # Framed by who says it: "according" is nowhere in the article (it was told "not answered").
+    ("According to West, what is culture?", "Culture is what is important to us here"),
 ]
 ON_TOPIC_UNANSWERED = [
     "What percentage of NHS staff feel safe to speak up?",

@@ -64,6 +64,29 @@ def test_an_edited_glossary_makes_indexes_built_with_the_old_one_stale(tmp_path,
     assert SETTINGS.splitter_id() != before  # recorded in each manifest: a mismatch means rebuild
 
 
+def test_an_index_built_with_another_glossary_warns_when_loaded_and_still_answers(built_index, tmp_path, caplog):
+    import json
+    import shutil
+
+    import qa
+    from qa import store
+
+    copy = tmp_path / "index"
+    shutil.copytree(store.resolve(built_index), copy)
+    manifest = json.loads((copy / store.MANIFEST).read_text(encoding="utf-8"))
+    manifest["settings"]["glossary"] += 1
+    (copy / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    with caplog.at_level("WARNING", logger="qa.engine"):
+        answer = qa.Index.load(copy).ask("What is collective leadership?")
+    assert answer.passages and "before the glossary changed" in caplog.text
+    assert f"python -m index build --out {copy}" in caplog.text
+
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="qa.engine"):
+        qa.Index.load(built_index).ask("What is collective leadership?")
+    assert "changed" not in caplog.text
+
+
 @pytest.mark.parametrize(
     ("text", "says"),
     [
