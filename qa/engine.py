@@ -155,20 +155,19 @@ class Index:
     def _load(self) -> _Loaded:
         stamp = self._stamp()
         data = store.load(self.path)
+        rebuild = f"rebuild it with `python -m index build --out {self.path}`"
         if data.manifest.get("model") != model_id():
             raise IndexCorruptError(
-                f"index at {str(self.path)!r} was built with another model ({data.manifest.get('model')}): "
-                f"rebuild it with `python -m index build --out {self.path}`"
+                f"index at {str(self.path)!r} was built with another model ({data.manifest.get('model')}): {rebuild}"
             )
         built, now = data.manifest.get("settings") or {}, SETTINGS.splitter_id()
         if changed := [key for key in SETTINGS.QUESTION_READING if built.get(key) != now[key]]:
             # It still answers, so it keeps serving: its passages' words are only read the old way.
             log.warning(
-                "index at %s was built before the %s changed, so questions and passages are read "
-                "differently: rebuild it with `python -m index build --out %s`",
+                "index at %s was built before the %s changed, so questions and passages are read differently: %s",
                 self.path,
                 " and ".join(changed),
-                self.path,
+                rebuild,
             )
         log.info("loaded index %s (%d passages)", data.path, len(data.passages))
         return _Loaded(data, stamp)
