@@ -3,7 +3,7 @@
 import pytest
 
 import qa
-from qa.types import NOT_COVERED, STATUSES
+from qa.types import ANSWERED, NOT_COVERED, STATUSES, UNSURE
 
 DEFINITION = "Collective leadership is a leadership in which all staff take responsibility"
 
@@ -56,6 +56,18 @@ def test_hard_questions_the_article_answers_show_the_answering_sentence_first(ar
     assert answer.status in STATUSES and answer.status != NOT_COVERED
     if answer.found:
         assert sentence in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [("When was the article published?", "Published 4 June 2014"), ("Who is the author?", "Michael West")],
+)
+def test_questions_about_the_byline_are_never_told_it_does_not_answer(article_index, question, line):
+    # The byline answers them; titled, its date line read as the title and they were told
+    # "related" or "not covered" (build.sentence_embedding_texts).
+    answer = article_index.ask(question)
+    assert line in answer.passages[0].highlight
+    assert answer.status in (ANSWERED, UNSURE)
 
 
 @pytest.mark.parametrize(

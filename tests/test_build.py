@@ -171,3 +171,23 @@ def test_two_files_cited_by_one_name_are_refused(tmp_path):
         (tmp_path / folder / "note.md").write_text(f"# Note {folder}\n\nA note from folder {folder}.\n")
     with pytest.raises(BuildError, match=r"more than one file would be cited as note\.md"):
         build([tmp_path / "a", tmp_path / "b"], tmp_path / "idx", progress=False)
+
+
+def test_the_published_line_is_embedded_as_it_is_and_every_other_sentence_with_its_title():
+    # The date a document declares is about when, not its topic: titled, "Published 4 June 2014"
+    # read as the title and pulled questions naming the article's subject to the byline.
+    from qa.types import Document
+
+    build_module = importlib.import_module("index.build")
+    text = "By Ann Lee\nPublished 2 May 2024\nHuddles last ten minutes.\nPublished 2 May 2024"
+    doc = Document(source="a.html", title="Huddles", text=text, metadata={"author": "Ann Lee", "date": "2 May 2024"})
+    spans = [(0, 10), (11, 31), (32, 57), (58, 78)]
+    assert build_module.sentence_embedding_texts(doc, spans) == [
+        "Huddles: By Ann Lee",
+        "Published 2 May 2024",
+        "Huddles: Huddles last ten minutes.",
+        "Published 2 May 2024",
+    ]
+    # A document that declares no date has no such line: every sentence is titled.
+    undeclared = replace(doc, metadata={"author": "Ann Lee"})
+    assert build_module.sentence_embedding_texts(undeclared, spans)[1] == "Huddles: Published 2 May 2024"
