@@ -3,10 +3,7 @@
 1. Candidates: the `POOL` nearest passages in the FAISS index, and the `POOL` best by BM25.
 2. Each candidate gets a dense score, 0.3 x its passage cosine + 0.7 x the best cosine among
    its sentences (embedded with the document title, at build time), and its BM25 score.
-3. Both scores are z-normalised over the candidates and fused 0.6 / 0.4, BM25's spread taken as
-   at least 0.1: words found in every passage (a lone document's title words, indexed with each
-   passage) score them all about alike, and stretching those differences to the dense scores'
-   scale would let passage length decide ("What is culture?" of the article). Fragments (fewer
+3. Both scores are z-normalised over the candidates and fused 0.6 / 0.4. Fragments (fewer
    than 8 words and no closing full stop, question or exclamation mark: a stray heading, date
    or tag line) rank after all other passages.
 4. The best 20 are reordered by their fused score plus the share of the question's adjacent
@@ -47,7 +44,6 @@ HIGHLIGHT_MIN_CHARS = 150
 COVERAGE_WEIGHT = 0.2
 PHRASE_DEPTH = 20  # passages reordered by phrase matches (step 4)
 PHRASE_WEIGHT = 1.0  # of the pair coverage, added to the fused score
-LEXICAL_MIN_SPREAD = 0.1  # BM25's deviation over the candidates is taken as at least this
 
 
 def make_dense(vectors: np.ndarray) -> tuple[object, str]:
@@ -113,9 +109,8 @@ class Hit:
     highlight_cos: float = 0.0  # best cosine among the highlighted sentences
 
 
-def _z(values: np.ndarray, min_spread: float = 0.0) -> np.ndarray:
-    """`values` less their mean, over their deviation or `min_spread`, whichever is larger."""
-    deviation = max(float(values.std()), min_spread)
+def _z(values: np.ndarray) -> np.ndarray:
+    deviation = values.std()
     return (values - values.mean()) / deviation if deviation > 1e-9 else np.zeros_like(values)
 
 
@@ -149,7 +144,7 @@ def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]
     best_sentence = np.maximum.reduceat(sentence_sims, segments)
     passage_cos = np.asarray(corpus.passage_vectors[rows]) @ vector
     dense = PASSAGE_WEIGHT * passage_cos + (1 - PASSAGE_WEIGHT) * best_sentence
-    fused = DENSE_WEIGHT * _z(dense) + (1 - DENSE_WEIGHT) * _z(lexical_scores[rows], LEXICAL_MIN_SPREAD)
+    fused = DENSE_WEIGHT * _z(dense) + (1 - DENSE_WEIGHT) * _z(lexical_scores[rows])
     # Fragments go after every other passage: sort on (fragment, -fused).
     order = np.lexsort((-fused, corpus.fragment[rows]))
     head = order[:PHRASE_DEPTH]

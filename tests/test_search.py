@@ -4,7 +4,7 @@ import numpy as np
 
 from qa import search
 from qa.lexical import BM25
-from qa.search import Corpus, _sentence_rows, _z, highlight, make_dense, rank
+from qa.search import Corpus, _sentence_rows, highlight, make_dense, rank
 from qa.types import Passage
 
 
@@ -81,13 +81,3 @@ def test_rank_puts_the_passage_repeating_the_questions_phrase_first(monkeypatch)
     assert [h.row for h in rank(corpus, question, text, k=3)] == [1, 0, 2]
     monkeypatch.setattr(search, "PHRASE_WEIGHT", 0.0)  # without the phrase step, the embedding decides
     assert [h.row for h in rank(corpus, question, text, k=3)] == [0, 1, 2]
-
-
-def test_a_lexical_spread_under_the_floor_is_not_stretched_to_the_dense_scale():
-    # Title words are in every passage: BM25 differences of a thousandth are no evidence.
-    alike = np.array([0.030, 0.031, 0.029])
-    assert np.allclose(_z(alike), [0.0, 1.2247, -1.2247], atol=1e-4)
-    assert np.abs(_z(alike, 0.1)).max() < 0.011
-    spread = np.array([1.0, 5.0, 9.0])  # a real spread is standardised as before
-    assert np.allclose(_z(spread, 0.1), _z(spread))
-    assert not _z(np.zeros(3), 0.1).any()
