@@ -5,7 +5,6 @@ answered from the index before it; a reader without the token gets nowhere; unus
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import gradio as gr
@@ -65,8 +64,10 @@ def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, 
     make_docx(files / "ward-rounds.docx")
     make_pdf(files / "huddles-report.pdf")
     (files / "huddles.html").write_text(HTML_PAGE, encoding="utf-8")
-    # A longer document too, so the build lasts long enough (a second or two) to ask questions during it.
-    shutil.copy(CORPUS / ARTICLE, files / LONG)
+    # A longer document too (the article five times over, each part its own text, so nothing is
+    # reused), so the build lasts long enough to ask questions during it, even on a busy machine.
+    article = (CORPUS / ARTICLE).read_text(encoding="utf-8")
+    (files / LONG).write_text("\n\n".join(f"Notes, part {n}.\n\n{article}" for n in range(1, 6)), encoding="utf-8")
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
