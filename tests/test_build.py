@@ -14,6 +14,7 @@ from qa import store
 from qa.config import SETTINGS
 from qa.errors import BuildError, IndexBusyError
 from qa.sources import fingerprint
+from qa.types import Document
 from tests.conftest import ARTICLE
 
 
@@ -176,8 +177,6 @@ def test_two_files_cited_by_one_name_are_refused(tmp_path):
 def test_the_published_line_is_embedded_as_it_is_and_every_other_sentence_with_its_title():
     # The date a document declares is about when, not its topic: titled, "Published 4 June 2014"
     # read as the title and pulled questions naming the article's subject to the byline.
-    from qa.types import Document
-
     build_module = importlib.import_module("index.build")
     text = "By Ann Lee\nPublished 2 May 2024\nHuddles last ten minutes.\nPublished 2 May 2024"
     doc = Document(source="a.html", title="Huddles", text=text, metadata={"author": "Ann Lee", "date": "2 May 2024"})
