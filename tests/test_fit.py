@@ -121,3 +121,23 @@ def test_the_frontier_moves_along_the_trade_off_the_targets_set(capsys):
     assert by[0.05, 0.05]["covered_unsure"] < by[0.05, 0.01]["covered_unsure"]
     printed = capsys.readouterr().out.splitlines()
     assert len(printed) == 1 + len(rows) and "on-topic quoted" in printed[-1]
+
+
+def test_the_penalty_cross_validation_reports_each_penalty_on_held_out_articles(capsys):
+    from argparse import Namespace
+
+    from bench.fit_answerability import l2_cv
+
+    made_here = made(1200, 400)
+    # Six articles, so that halves of them can be fitted on and held out.
+    asked = [Question(q.text, q.answers, q.covered, i % 6) for i, q in enumerate(made_here.questions)]
+    even = Results(asked, *(getattr(made_here, name) for name in Results.ARRAYS))
+    settings = Namespace(l2_cv=[1.0, 1000.0], quote_uncovered=0.12, refuse_covered=0.03, band_tolerance=0.01)
+    l2_cv(even, [], settings, repeats=2)
+    first = capsys.readouterr().out.splitlines()
+    assert first[0] == "even articles, held-out halves (2 random 2-fold splits, quote target 0.12)"
+    assert [line.split(":")[0].strip() for line in first[1:]] == ["l2 1", "l2 1000"]
+    # Held-out articles are still told apart (AUC well above chance), and the splits are fixed.
+    assert all(float(line.rsplit("AUC ", 1)[1]) > 0.8 for line in first[1:])
+    l2_cv(even, [], settings, repeats=2)
+    assert capsys.readouterr().out.splitlines() == first
