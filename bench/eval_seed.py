@@ -1,9 +1,11 @@
-"""Score the article questions: `python -m bench.eval_seed [--questions FILE] [--index DIR]`.
+"""Score the article questions: `python -m bench.eval_seed [--questions FILE] [--index DIR] [--frame F]`.
 
 hit@k: one of the first k passages of `qa.retrieve` holds a gold span; answer@1: the first
-passage's highlight holds one; found rate over covered questions; rejection rate over the
-questions the article does not cover (shared/eval/README.md). Without --index, the corpus is
-built into a temporary folder with the project's own builder.
+passage's highlight holds one; over covered questions, the share answered (found), answered with
+a gold span in the quoted passage (right) and told "unsure"; rejection rate over the questions
+the article does not cover (shared/eval/README.md). `--frame` asks each question as readers also
+put it, e.g. `--frame "{question}, according to the article?"` ({question} without its "?").
+Without --index, the corpus is built into a temporary folder with the project's own builder.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ import qa
 from bench.common import SHARED, contains_any, report
 from index import build
 from qa.config import SETTINGS
+from qa.types import UNSURE
 
 
-def evaluate(questions: list[dict], index: qa.Index, verbose: bool = False) -> dict[str, float | int]:
+def evaluate(
+    questions: list[dict], index: qa.Index, verbose: bool = False, frame: str = "{question}?"
+) -> dict[str, float | int]:
     covered = [q for q in questions if q["answers"]]
     uncovered = [q for q in questions if not q["answers"]]
-    hit1 = hit3 = answer1 = found = rejected = 0
+    hit1 = hit3 = answer1 = found = right = unsure = rejected = 0
     covered_relevance, uncovered_relevance = [], []
     for q in questions:
-        answer = index.ask(q["question"], k=3)
+        answer = index.ask(frame.format(question=q["question"].rstrip("?")), k=3)
         (covered_relevance if q["answers"] else uncovered_relevance).append(answer.passages[0].similarity)
         if q["answers"]:
             ranks = [i for i, p in enumerate(answer.passages) if contains_any(p.text, q["answers"])]
@@ -34,6 +39,8 @@ def evaluate(questions: list[dict], index: qa.Index, verbose: bool = False) -> d
             answer1 += contains_any(answer.passages[0].highlight, q["answers"])
             found += answer.found
             ok = bool(ranks) and ranks[0] == 0 and answer.found
+            right += ok
+            unsure += answer.status == UNSURE
         else:
             rejected += not answer.found
             ok = not answer.found
@@ -51,6 +58,8 @@ def evaluate(questions: list[dict], index: qa.Index, verbose: bool = False) -> d
         "hit@3": share(hit3, covered),
         "answer@1": share(answer1, covered),
         "found_rate": share(found, covered),
+        "right_rate": share(right, covered),
+        "unsure_rate": share(unsure, covered),
         "rejection_rate": share(rejected, uncovered),
         # The margin the found threshold sits in: lowest covered and highest uncovered relevance.
         "min_relevance_covered": min(covered_relevance, default=float("nan")),
@@ -63,11 +72,15 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, default=SHARED / "eval" / "seed-dev.jsonl")
     parser.add_argument("--index", type=Path, help="an index already built from the corpus")
     parser.add_argument("--verbose", action="store_true", help="print each miss")
+    parser.add_argument("--frame", default="{question}?", help='e.g. "{question}, according to the article?"')
     args = parser.parse_args()
+    if "{question}" not in args.frame:
+        parser.error("--frame must hold {question}, where each question goes (without its question mark)")
     questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         path = args.index or build([SETTINGS.corpus_dir], Path(tmp) / "index", progress=False).path
-        report(f"article ({args.questions.stem})", evaluate(questions, qa.Index.load(path), args.verbose))
+        figures = evaluate(questions, qa.Index.load(path), args.verbose, args.frame)
+        report(f"article ({args.questions.stem})", {"frame": args.frame, **figures})
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 from tqdm import tqdm
 
-from index.clean import byline
+from index.clean import byline, byline_words
 from index.read import Unusable, read
 from index.split import chunk
 from qa import store
@@ -487,10 +487,15 @@ def _save(directory: Path, parts: list[_Part], inputs: dict[str, str], sources: 
     passages = [p for part in parts for p in part.passages]
     passage_vectors = np.concatenate([p.passage_vectors for p in parts]).astype(np.float32)
     sentence_vectors = np.concatenate([p.sentence_vectors for p in parts]).astype(np.float32)
-    lexical = BM25.build([indexed_text(p) for p in passages])
+    lexical = BM25.build([indexed_text(p) + byline_words(p.text, p.metadata.get("author", "")) for p in passages])
     # Sentence-level BM25 picks the answering sentence inside a passage.
     sentence_lexical = BM25.build(
-        [part.document.text[s:e] for part in parts for spans in part.sentences for s, e in spans]
+        [
+            text + byline_words(text, part.document.metadata.get("author", ""))
+            for part in parts
+            for spans in part.sentences
+            for text in (part.document.text[s:e] for s, e in spans)
+        ]
     )
     dense, dense_kind = make_dense(passage_vectors)
     manifest = {

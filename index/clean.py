@@ -114,6 +114,23 @@ def byline(author: str, date: str) -> list[str]:
     return [f"By {author}"] * bool(author) + [f"Published {date}"] * bool(date)
 
 
+# How readers ask for the byline ("Who wrote this?", "Who is the author?"): "By <author>" holds none
+# of these words and "by" is a stop word, so BM25 indexes the line with them as well.
+AUTHOR_WORDS = "author writer wrote written"
+
+
+def byline_words(text: str, author: str) -> str:
+    """`AUTHOR_WORDS` on a line of their own where `text` holds the "By <author>" line, else "".
+
+    For the lexical index only: the words are never shown or quoted.
+
+    >>> byline_words("By Ann Lee\\nPublished 4 June 2014", "Ann Lee"), byline_words("Ann Lee said so.", "Ann Lee")
+    ('\\nauthor writer wrote written', '')
+    """
+    lines = byline(author, "")
+    return f"\n{AUTHOR_WORDS}" if lines and lines[0] in text.split("\n") else ""
+
+
 def _parse(raw: str) -> _Page:
     page = _Page()
     lines = [line.strip() for line in raw.split("\n")]

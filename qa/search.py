@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.config import SETTINGS
-from qa.lexical import BM25, indexed_text, pair_coverage, tokenize, word_count
+from qa.lexical import BM25, indexed_text, pair_coverage, question_terms, word_count
 from qa.types import Passage
 
 POOL = 100
@@ -136,7 +136,7 @@ def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]
     """The `k` best passages for `question` (embedded as `vector`), best first."""
     if len(corpus.fragment) == 0 or k <= 0:
         return []
-    terms = tokenize(question)  # once: both BM25 indexes and the coverage use them
+    terms = question_terms(question)  # once: both BM25 indexes and the coverage use them
     lexical_scores = corpus.lexical.scores(terms)
     rows = _candidates(corpus, vector, lexical_scores)
     sentence_rows, segments = _sentence_rows(corpus, rows)

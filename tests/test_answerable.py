@@ -279,6 +279,14 @@ def test_each_of_the_four_outcomes_through_the_python_api(article_index):
     assert article_index.ask("How do I bake sourdough bread?").status == NOT_COVERED
 
 
+@pytest.mark.parametrize("question", ["Who wrote this article?", "Who is the author?", "Who wrote the blog?"])
+def test_who_wrote_it_is_answered_by_the_byline(article_index, question):
+    # "By Michael West" holds none of the question's words; it was told "not answered" (0.06).
+    answer = article_index.ask(question)
+    assert answer.status == ANSWERED and answer.text.startswith("By Michael West")
+    assert "author" not in answer.passages[0].text  # the index's words for the byline are not shown
+
+
 def test_unsure_lies_between_the_two_cuts(article_index):
     shipped = judge()
     assert 0 < shipped.floor < shipped.threshold < 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench import load, scale, speed
+from bench import eval_seed, load, scale, speed
 from tests.conftest import ARTICLE
 
 # The tests need no data from outside the repository (the benchmarks read ../shared).
@@ -34,6 +34,19 @@ def test_speed_query_latency_reports_every_figure(built_index):
     assert model.calls == 6 + len(questions)  # timed calls plus the warm-up
     for key in ("retrieve_p50_ms", "retrieve_p95_ms", "bare_encode_p50_ms", "retrieve_over_bare_p50"):
         assert figures[key] > 0
+
+
+def test_eval_seed_asks_each_question_in_the_frame_given(article_index):
+    questions = [
+        {"question": "What is collective leadership?", "answers": ["all staff take responsibility"]},
+        {"question": "How tall is Mount Everest?", "answers": []},
+    ]
+    plain = eval_seed.evaluate(questions, article_index)
+    framed = eval_seed.evaluate(questions, article_index, frame="{question}, according to the article?")
+    assert plain["hit@1"] == plain["right_rate"] == plain["rejection_rate"] == 1.0 and plain["unsure_rate"] == 0.0
+    assert framed == plain  # naming the document changes nothing the service tells
+    asked = eval_seed.evaluate(questions[:1], article_index, frame="{question} in 1966, on Mount Everest?")
+    assert asked["right_rate"] == 0.0  # the frame is what is asked
 
 
 def test_a_child_reports_its_own_peak_memory_not_ours():

@@ -1,4 +1,4 @@
-from index.clean import PUBLISHER, RELATED, clean_page, is_kings_fund_page
+from index.clean import AUTHOR_WORDS, PUBLISHER, RELATED, byline_words, clean_page, is_kings_fund_page
 from tests.conftest import ARTICLE
 
 
@@ -24,6 +24,16 @@ def test_title_author_and_date_become_metadata_and_stay_searchable():
     assert doc.metadata["author"] == "Michael West"
     header = doc.text.split("\n\n")[0]
     assert "Published 4 June 2014" in header and "By Michael West" in header
+
+
+def test_only_the_declared_authors_byline_gets_the_words_readers_ask_it_by():
+    doc = _article()
+    header = doc.text.split("\n\n")[0]
+    assert byline_words(header, doc.metadata["author"]) == f"\n{AUTHOR_WORDS}"
+    assert AUTHOR_WORDS not in doc.text  # for the lexical index only: never shown or quoted
+    # The name in a sentence, another author's byline, or no declared author: nothing added.
+    assert byline_words("Michael West, Senior Fellow at The King's Fund, explains", "Michael West") == ""
+    assert byline_words(header, "Suzie Bailey") == byline_words(header, "") == ""
 
 
 def test_related_teasers_are_their_own_marked_sections():
