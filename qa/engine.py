@@ -22,7 +22,8 @@ from qa.crossencoder import get_cross_encoder
 from qa.embed import model_id, question_batcher
 from qa.errors import IndexCorruptError, IndexNotFoundError
 from qa.followup import contextualize
-from qa.lexical import BM25, question_terms, without_document
+from qa.framing import question_terms, what_is_asked
+from qa.lexical import BM25
 from qa.search import Corpus, Hit, rank
 from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer, Document, Passage
 
@@ -259,10 +260,10 @@ class Index:
     def _submit(query: str, k: int) -> Callable[[], np.ndarray]:
         """`query` queued to be embedded (`QuestionBatcher.submit`), after checking the `k` a caller asked for.
 
-        What is embedded is the question less its naming of the document (qa.lexical.without_document).
+        What is embedded is what the question asks, less the words that frame it (qa.framing).
         """
         check_k(k)
-        return question_batcher().submit(without_document(query))
+        return question_batcher().submit(what_is_asked(query))
 
     @staticmethod
     def _passage(data: store.IndexData, hit: Hit) -> Passage:
@@ -329,7 +330,7 @@ class Index:
         return self._judge(self._current(), query, embedded(), k, judge)
 
     def _judge(self, loaded: _Loaded, query: str, vector: np.ndarray, k: int, judge: Judge | None = None) -> Judgement:
-        query = without_document(query)  # read as it was embedded (`_submit`), by the reader too
+        query = what_is_asked(query)  # read as it was embedded (`_submit`), by the reader too
         hits = rank(loaded.corpus, vector, query, max(k, 2))  # the second passage gives the gaps
         passages = [self._passage(loaded.data, hit) for hit in hits[:k]]
         if not hits:

@@ -100,48 +100,6 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-# "The article", "this blog", "this page": the question naming the document it is asked of. The
-# words name no fact, and no sentence repeats them: as terms they read as the rarest fact a passage
-# lacks ("What is collective leadership, according to the article?" was unsure where the question
-# without them is answered), and embedded they pull towards passages about some publication
-# ("Where does Michael West work, according to the article?" found a press release). "The" only
-# with the kinds of text a reader is reading: "the report" or "the document" may be one the
-# content speaks of; "this" always points at the page.
-_THE_DOCUMENT = re.compile(
-    r"(?:\b(?:according to|in|from|of)\s+)?"
-    r"\b(?:(?:this|the)\s+(?:article|blog(?:\s+post)?|piece|web\s*page|page)"
-    r"|this\s+(?:document|text|passage|post|talk|video|interview|report))(?:['’]s)?\b",
-    re.IGNORECASE,
-)
-
-
-def without_document(question: str) -> str:
-    """`question` less its naming of the document it is asked of: what is searched and judged.
-
-    A question that is nothing but that ("What is this article about?") is kept whole.
-
-    >>> without_document("What is collective leadership, according to the article?")
-    'What is collective leadership?'
-    >>> without_document("In this blog post, who is accountable?"), without_document("What did the report find?")
-    ('who is accountable?', 'What did the report find?')
-    """
-    plain = _THE_DOCUMENT.sub(" ", question)
-    plain = re.sub(r"\s*,\s*(?=[?.!]|$)", "", plain)  # "..., according to the article?"
-    plain = re.sub(r"^\W+", "", re.sub(r"\s+", " ", plain)).strip()
-    return plain if tokenize(plain) else question
-
-
-def question_terms(question: str) -> list[str]:
-    """The terms a question is searched and judged by: `tokenize` of `without_document`.
-
-    >>> question_terms("What is collective leadership, according to the article?")
-    ['collect', 'leadership']
-    >>> question_terms("What is the post-war consensus?")
-    ['post', 'war', 'consensus']
-    """
-    return tokenize(without_document(question))
-
-
 def indexed_text(passage: Passage) -> str:
     """The text BM25 indexes for a passage: its title's words match questions naming the subject."""
     return f"{passage.title}\n{passage.text}"

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.config import SETTINGS
-from qa.lexical import BM25, indexed_text, pair_coverage, question_terms, word_count
+from qa.framing import question_terms
+from qa.lexical import BM25, indexed_text, pair_coverage, word_count
 from qa.types import Passage
 
 POOL = 100

@@ -1,0 +1,61 @@
+import pytest
+
+from qa.framing import question_terms, what_is_asked
+
+PLAIN = "What is collective leadership?"
+
+
+@pytest.mark.parametrize(
+    "framed",
+    [
+        "Can you tell me: what is collective leadership?",
+        "Hi, please could you tell me what is collective leadership?",
+        "I'd like to know what is collective leadership.",
+        "What is collective leadership? Thanks!",
+        "What is collective leadership, according to the article?",
+        "According to this blog post, what is collective leadership?",
+        "What is collective leadership, on this web page?",
+    ],
+)
+def test_a_request_thanks_and_naming_the_document_are_not_what_is_asked(framed):
+    # None of these words names a fact: as terms they would read as the rarest one a passage lacks.
+    assert question_terms(framed) == question_terms(PLAIN)
+
+
+def test_words_that_ask_for_facts_are_kept():
+    # Only a request at the start is cut: "tell" inside a question is what it asks about.
+    assert "tell" in question_terms("What did West tell the staff?")
+    assert "thank" in question_terms("Whom does West thank at the end?")
+    # "The report" may be one the content speaks of; "this report" is the page.
+    assert "report" in question_terms("What did the report find?")
+    assert question_terms("What did this report find?") == question_terms("What did it find?")
+    assert question_terms("What was the post-war consensus?") == ["post", "war", "consensus"]
+    assert "articl" in question_terms("What does Article 5 say?")
+
+
+def test_a_question_that_is_only_framing_is_kept_whole():
+    for question in ("What is this article about?", "Please", "Thank you very much indeed?"):
+        assert what_is_asked(question) == question
+
+
+@pytest.mark.parametrize(
+    "framed",
+    [
+        "What is collective leadership, according to the article?",
+        "Can you tell me what collective leadership is?",
+        "Hi, what is collective leadership? Thanks!",
+    ],
+)
+def test_a_framed_question_is_told_what_the_plain_one_is(article_index, framed):
+    # Before, "according to the article" made this answered question "unsure" (0.57), a leading
+    # request 0.66: searched, embedded, judged and read alike now.
+    plain, asked = article_index.judge(PLAIN), article_index.judge(framed)
+    assert asked.status == plain.status == "answered"
+    assert asked.passages[0].highlight == plain.passages[0].highlight
+    assert asked.probability == pytest.approx(plain.probability, abs=0.02)
+
+
+def test_thanks_no_longer_marks_the_articles_thank_you(article_index):
+    # "Thanks!" once made "Thank you very much indeed." the likeliest sentence.
+    answer = article_index.ask("What is culture, in West's words? Thanks!")
+    assert "Culture is what is important to us here" in answer.passages[0].highlight
