@@ -25,6 +25,7 @@ from qa.followup import contextualize
 from qa.framing import question_terms, what_is_asked
 from qa.lexical import BM25
 from qa.search import Corpus, Hit, rank
+from qa.spelling import english, mend
 from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer, Document, Passage
 
 log = logging.getLogger(__name__)
@@ -205,10 +206,12 @@ class Index:
         return failed is not None and failed[0] == stamp and time.monotonic() < failed[1]
 
     def warm(self) -> None:
-        """Load the model and the reader the judgement runs on doubtful questions (0.9 s, 28 MB;
-        qa.answerable) now, so a server's first question (and first health probe) does not wait."""
+        """Load the model, the reader the judgement runs on doubtful questions (0.9 s, 28 MB;
+        qa.answerable) and the English words slips are mended against (0.9 s, 33 MB; qa.spelling)
+        now, so a server's first question (and first health probe) does not wait."""
         self.retrieve("warm up", k=1)
         get_cross_encoder()
+        english()
 
     def view(self) -> IndexView:
         """The index as loaded now: questions and surrounding text asked of it stay consistent.
@@ -247,23 +250,28 @@ class Index:
 
         `gate` as in `ask`.
         """
-        query = normalize_question(question)
+        loaded, query = self._asked(view, normalize_question(question))
         embedded = self._submit(query, k)
         with gate or nullcontext():
-            loaded = self._of(view)
             return [self._passage(loaded.data, hit) for hit in rank(loaded.corpus, embedded(), query, k)]
 
     def _of(self, view: IndexView | None) -> _Loaded:
         return view.loaded if view is not None else self._current()
 
+    def _asked(self, view: IndexView | None, question: str) -> tuple[_Loaded, str]:
+        """The loaded index to answer from, and what `question` asks of it.
+
+        That is the question less the words that only frame it (qa.framing), its typing slips
+        mended to the index's words (qa.spelling): what is embedded, searched, judged and read.
+        """
+        loaded = self._of(view)
+        return loaded, mend(what_is_asked(question), loaded.corpus.lexical)
+
     @staticmethod
     def _submit(query: str, k: int) -> Callable[[], np.ndarray]:
-        """`query` queued to be embedded (`QuestionBatcher.submit`), after checking the `k` a caller asked for.
-
-        What is embedded is what the question asks, less the words that frame it (qa.framing).
-        """
+        """`query` queued to be embedded (`QuestionBatcher.submit`), after checking the `k` a caller asked for."""
         check_k(k)
-        return question_batcher().submit(what_is_asked(query))
+        return question_batcher().submit(query)
 
     @staticmethod
     def _passage(data: store.IndexData, hit: Hit) -> Passage:
@@ -306,9 +314,10 @@ class Index:
         """
         question = normalize_question(question)
         query = normalize_question(contextualize(question, history))
-        embedded = self._submit(query, k)
+        loaded, asked = self._asked(view, query)
+        embedded = self._submit(asked, k)
         with gate or nullcontext():
-            judgement = self._judge(self._of(view), query, embedded(), k)
+            judgement = self._judge(loaded, asked, embedded(), k)
         status, passages = judgement.status, judgement.passages
         text = {
             ANSWERED: passages[0].highlight if passages else "",
@@ -325,12 +334,11 @@ class Index:
         What `ask` decides its status with, for benchmarks and diagnostics; `judge` replaces the
         shipped judgement (qa/answerable.json) with another, e.g. one being fitted.
         """
-        query = normalize_question(question)
+        loaded, query = self._asked(None, normalize_question(question))
         embedded = self._submit(query, k)
-        return self._judge(self._current(), query, embedded(), k, judge)
+        return self._judge(loaded, query, embedded(), k, judge)
 
     def _judge(self, loaded: _Loaded, query: str, vector: np.ndarray, k: int, judge: Judge | None = None) -> Judgement:
-        query = what_is_asked(query)  # read as it was embedded (`_submit`), by the reader too
         hits = rank(loaded.corpus, vector, query, max(k, 2))  # the second passage gives the gaps
         passages = [self._passage(loaded.data, hit) for hit in hits[:k]]
         if not hits:

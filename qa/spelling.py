@@ -1,0 +1,81 @@
+"""Typing slips in a question, mended before it is searched.
+
+"What is colective leadership?" finds its passage (the embedding reads past the slip), but the
+judgement read "colective", a term no passage holds, as the rarest fact the passage lacks, and
+said "not answered". A word is mended only when it is no English word, so that a real word is
+never changed into another:
+
+- it is in lower case (a capitalised word may be a name), of five letters or more (shorter ones
+  are a letter away from too many words: "tere" is "there", "term" or "tree"), and neither in
+  pyspellchecker's English word list (160,572 words, each with how often it is used) nor a term
+  the content holds;
+- it becomes the most used English word one edit away (a letter dropped, added or changed, or
+  two neighbours swapped; the first letter kept), of those whose term the content holds if any
+  does ("deartments" is "departments"), else of all ("gaurdian" is "guardian": the content lacks
+  it either way, but the question is then embedded and read as it was meant).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from functools import lru_cache
+
+from qa.lexical import BM25, tokenize
+
+_WORD = re.compile(r"(?<![\w'’])[a-z]{5,}(?![\w'’])")  # not "couldn" of "couldn't"
+
+
+@lru_cache(maxsize=1)
+def english() -> Mapping[str, int]:
+    """English words and how often each is used (pyspellchecker's list); loaded once, in about a second."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1).word_frequency.dictionary
+
+
+def _one_edit(word: str) -> set[str]:
+    """Words one edit from `word` that keep its first letter."""
+    head, tail = word[0], word[1:]
+    out = set()
+    for i in range(len(tail) + 1):
+        a, b = tail[:i], tail[i:]
+        if b:
+            out.add(a + b[1:])
+            out.update(a + c + b[1:] for c in string.ascii_lowercase)
+        if len(b) > 1:
+            out.add(a + b[1] + b[0] + b[2:])
+        out.update(a + c + b for c in string.ascii_lowercase)
+    return {head + w for w in out} - {word}
+
+
+def _held(word: str, index: BM25) -> bool:
+    terms = tokenize(word)
+    return bool(terms) and all(term in index.vocab for term in terms)
+
+
+def mend(question: str, index: BM25) -> str:
+    """`question` with its typing slips mended (see the module's docstring); `index` holds the content's terms.
+
+    >>> index = BM25.build(["Collective leadership means all staff are accountable."])
+    >>> mend("Who is acountable under colective leadership?", index)
+    'Who is accountable under collective leadership?'
+    >>> mend("What is a Freedom to Speak Up gaurdian?", index)  # the content lacks it either way
+    'What is a Freedom to Speak Up guardian?'
+    >>> mend("Who was the defector at Cardif?", index)  # real words and names: never changed
+    'Who was the defector at Cardif?'
+    """
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if _held(word, index):  # first: a question in the content's words never loads the list
+            return word
+        words = english()
+        if word in words:
+            return word
+        near = [w for w in _one_edit(word) if w in words]
+        held = [w for w in near if _held(w, index)]
+        return max(held or near, key=lambda w: (words[w], w), default=word)
+
+    return _WORD.sub(fix, question)

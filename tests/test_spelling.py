@@ -1,0 +1,52 @@
+import pytest
+
+from qa.lexical import BM25
+from qa.spelling import english, mend
+
+CONTENT = BM25.build(["Collective leadership means all staff are accountable.", "Caring staff speak up."])
+
+
+def test_slips_are_mended_to_the_words_the_content_holds():
+    assert mend("Who is acountable under colective leadreship?", CONTENT) == (
+        "Who is accountable under collective leadership?"
+    )
+    # "carring" is a letter from "caring" and "carrying": the content's word wins over the more used one.
+    assert english()["carrying"] > english()["caring"]
+    assert mend("Who is carring for patients?", CONTENT) == "Who is caring for patients?"
+    assert mend("Who is carring for patients?", BM25.build(["Carrying loads."])) == "Who is carrying for patients?"
+
+
+def test_a_word_the_content_lacks_becomes_the_most_used_english_word():
+    # The content lacks it either way; the question is embedded and read as it was meant.
+    assert mend("What is a Freedom to Speak Up gaurdian?", CONTENT) == "What is a Freedom to Speak Up guardian?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who was the defector?",  # a real word one letter from "detector": never changed
+        "When did Luther waken?",
+        "Who is Colective Ltd?",  # capitalised: may be a name
+        "Is the staf safe?",  # short words are a letter from too many others
+        "Why couldn't staff speak up?",  # not "couldn" of "couldn't"
+        "What is xqzvbnm?",  # nothing near it
+    ],
+)
+def test_real_words_names_short_words_and_unknown_ones_are_left_as_written(question):
+    assert mend(question, CONTENT) == question
+
+
+def test_the_contents_own_spelling_is_kept_though_no_dictionary_has_it():
+    assert "organisational" not in english()
+    british = BM25.build(["Organisational culture matters."])
+    assert mend("Is organisational culture kind?", british) == "Is organisational culture kind?"
+
+
+def test_a_slip_no_longer_turns_an_answer_into_not_answered(article_index):
+    # "colective" was read as the rarest fact the passage lacks: "not answered" (0.04).
+    plain = article_index.judge("What is collective leadership?")
+    slipped = article_index.judge("What is colective leadreship?")
+    assert slipped.status == plain.status == "answered"
+    assert slipped.probability == pytest.approx(plain.probability)
+    answer = article_index.ask("Who is acountable under collective leadership?")
+    assert answer.found and "all are accountable" in answer.text
