@@ -325,7 +325,7 @@ class Index:
             RELATED: RELATED_TEXT,
         }.get(status, NOT_COVERED_TEXT)
         return Answer(
-            found=status == ANSWERED, text=text, passages=passages, question=question, query=query, status=status
+            found=status == ANSWERED, text=text, passages=passages, question=question, query=asked, status=status
         )
 
     def judge(self, question: str, k: int = 3, judge: Judge | None = None) -> Judgement:

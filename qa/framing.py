@@ -29,7 +29,7 @@ _REQUEST = re.compile(
     re.IGNORECASE,
 )
 _THANKS = re.compile(
-    r"(?<=[?.!])\s*(?:thanks|thank you|many thanks|cheers)(?: (?:very much|so much|a lot))?[\s.!]*$", re.I
+    r"(?<=[?.!])\s*(?:thanks|thank you|many thanks|cheers)(?: (?:very much|so much|a lot))?[\s.!]*$", re.IGNORECASE
 )
 _THE_DOCUMENT = re.compile(
     r"(?:\b(?:according to|in|on|from|of)\s+)?"

@@ -69,7 +69,7 @@ def mend(question: str, index: BM25) -> str:
 
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
-        if _held(word, index):  # first: a question in the content's words never loads the list
+        if all(term in index.vocab for term in tokenize(word)):  # a stop word or the content's: no list needed
             return word
         words = english()
         if word in words:

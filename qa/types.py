@@ -93,8 +93,8 @@ class Answer:
     passages may answer it: the likeliest sentence is marked, with no claim either way), "related"
     (on the content's topic, but confidently not answered by it) or "not_covered" (off topic);
     `found` is True for "answered" only, and `text` otherwise says plainly what is known.
-    `query` is the text that was actually searched (a follow-up question is expanded with the
-    conversation).
+    `query` is the text that was actually searched: a follow-up question expanded with the
+    conversation, less the words that only frame it, its typing slips mended (qa.engine).
     """
 
     found: bool

@@ -2,6 +2,7 @@ import pytest
 
 from qa.lexical import BM25
 from qa.spelling import english, mend
+from ui.render import searched_html
 
 CONTENT = BM25.build(["Collective leadership means all staff are accountable.", "Caring staff speak up."])
 
@@ -50,3 +51,10 @@ def test_a_slip_no_longer_turns_an_answer_into_not_answered(article_index):
     assert slipped.probability == pytest.approx(plain.probability)
     answer = article_index.ask("Who is acountable under collective leadership?")
     assert answer.found and "all are accountable" in answer.text
+
+
+def test_the_reader_is_shown_what_was_searched(article_index):
+    answer = article_index.ask("What is colective leadership?")
+    assert answer.question == "What is colective leadership?"
+    assert answer.query == "What is collective leadership?"  # the text actually searched
+    assert "Searched for: <q>What is collective leadership?</q>" in searched_html(answer)
