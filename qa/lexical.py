@@ -39,10 +39,64 @@ def _stemmer() -> Callable[[str], str]:
     return Stemmer.Stemmer("english").stemWord
 
 
+# American spellings read as British ones, the content's (NHS pages write "behaviour",
+# "prioritise", "paediatric"), in text and question alike, so either finds the other: one rule per
+# family of words. Left out, because they would merge different words or names: -er/-re ("the
+# Center for ..." is not the content's "Centre of ...") and a doubled l ("filled" is not "filed").
+_BRITISH = [
+    (re.compile(r"(?<=\w{3})iz(e|es|ed|ing|er|ers|ation|ations|ational|able)$"), r"is\1"),  # organize
+    (re.compile(r"(?<=\w)yz(e|es|ed|ing|er|ers)$"), r"ys\1"),  # analyze
+    (
+        re.compile(r"^(behavi|col|fav|flav|hon|hum|lab|neighb|rum|vig|harb|endeav|od|arm|rig|tum|val|vap)or(?!ous)"),
+        r"\1our",  # behavior, tumor; not humorous
+    ),
+    (re.compile(r"^(defen|offen|licen|preten)se(s?)$"), r"\1ce\2"),  # defense
+    (re.compile(r"^(catal|dial|anal)og(s?)$"), r"\1ogue\2"),  # catalog
+    (re.compile(r"^program(s?)$"), r"programme\1"),
+    (re.compile(r"dgment"), "dgement"),  # judgment
+    (re.compile(r"^aging$"), "ageing"),
+]
+# Medicine's ae and oe, by the start of the word (a rule on every "e" would reach "pedestrian").
+_MEDICAL = {
+    "pediatr": "paediatr",
+    "hemat": "haemat",
+    "hemo": "haemo",
+    "anesth": "anaesth",
+    "anemi": "anaemi",
+    "gynec": "gynaec",
+    "orthoped": "orthopaed",
+    "leukem": "leukaem",
+    "ischem": "ischaem",
+    "septicem": "septicaem",
+    "diarrhe": "diarrhoe",
+    "esophag": "oesophag",
+    "estrogen": "oestrogen",
+    "edema": "oedema",
+    "etiolog": "aetiolog",
+    "fetus": "foetus",
+    "fetal": "foetal",
+    "celiac": "coeliac",
+    "cesarean": "caesarean",
+}
+_MEDICAL_START = re.compile("^(" + "|".join(_MEDICAL) + ")")
+
+
+@lru_cache(maxsize=1 << 16)  # words recur: every text and question is read through it
+def british(word: str) -> str:
+    """A lower-case word in British spelling, where a rule knows its American one.
+
+    >>> [british(w) for w in ("organizational", "behaviors", "pediatrics", "humorous", "size", "center")]
+    ['organisational', 'behaviours', 'paediatrics', 'humorous', 'size', 'center']
+    """
+    for pattern, replacement in _BRITISH:
+        word = pattern.sub(replacement, word)
+    return _MEDICAL_START.sub(lambda m: _MEDICAL[m.group(1)], word)
+
+
 def _stems(text: str) -> list[str]:
     stem = _stemmer()
     words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold().replace("’", "'"))
-    return [stem(w) for w in words if w not in _STOPWORDS]
+    return [stem(british(w)) for w in words if w not in _STOPWORDS]
 
 
 @dataclass(frozen=True)

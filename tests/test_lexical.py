@@ -39,6 +39,35 @@ def test_the_words_of_one_profession_are_one_term():
     assert tokenize("nursing and dentistry") != tokenize("nursing and surgery")
 
 
+@pytest.mark.parametrize(
+    ("american", "british"),
+    [
+        ("organizational behavior", "organisational behaviour"),
+        ("staff prioritized it", "staff prioritised it"),
+        ("pediatric anesthesia and hematology", "paediatric anaesthesia and haematology"),
+        ("the program's judgment on aging", "the programme's judgement on ageing"),
+        ("we analyzed the defense", "we analysed the defence"),
+    ],
+)
+def test_american_and_british_spellings_are_one_term(american, british):
+    # The content is the NHS's (British); readers may write either.
+    assert tokenize(american) == tokenize(british)
+
+
+def test_spellings_that_would_merge_different_words_or_names_stay_apart():
+    assert tokenize("Center") != tokenize("Centre")  # "the Center for ..." is not "the Centre of ..."
+    assert tokenize("filled") != tokenize("filed")
+    assert tokenize("size prize citizen humorous pedestrian") == ["size", "prize", "citizen", "humor", "pedestrian"]
+
+
+def test_an_american_question_is_told_what_the_british_one_is(article_index):
+    # "behaviors" was a term the article never writes: told "not answered" (0.07).
+    american = article_index.judge("Which behaviors of colleagues should staff speak up about?")
+    british = article_index.judge("Which behaviours of colleagues should staff speak up about?")
+    assert american.status == british.status != "related"
+    assert american.passages[0].text == british.passages[0].text
+
+
 def test_a_question_in_spelled_out_words_covers_a_passage_that_abbreviates():
     bm25 = BM25.build(["We need greater diversity in terms of BME representation.", "Diversity of gender."])
     terms = tokenize("black and minority ethnic representation")
