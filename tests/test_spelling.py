@@ -58,3 +58,5 @@ def test_the_reader_is_shown_what_was_searched(article_index):
     assert answer.question == "What is colective leadership?"
     assert answer.query == "What is collective leadership?"  # the text actually searched
     assert "Searched for: <q>What is collective leadership?</q>" in searched_html(answer)
+    # Words only cut are not worth a line: the reader sees their question answered.
+    assert searched_html(article_index.ask("Can you tell me what collective leadership is? Thanks")) == ""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # only for annotations: the UI reads these objects, it never 
 
 # How much of a very long question the chat echoes back; qa cuts what it searches on its own.
 QUESTION_DISPLAY_CHARS = 1000
+_WORDS = re.compile(r"\w+")
 
 # Relevance labels qa gives, in the order of the bar's fill (1, 2 or 3 segments).
 _RELEVANCE_LEVELS = {"low": 1, "medium": 2, "high": 3}
@@ -232,9 +233,14 @@ def _answer_source(answer: Answer) -> int:
 
 
 def searched_html(answer: Answer) -> str:
-    """Say what was searched when it is not just the question (a follow-up with its context)."""
+    """Say what was searched when it holds words the question does not: a follow-up's context, a
+    mended slip ("colective" searched as "collective"). Words only cut ("Can you tell me") need no word.
+
+    >>> searched_html(Answer(False, "", [], question="Who wrote this article?", query="Who wrote?"))
+    ''
+    """
     query, question = answer.query.strip(), answer.question.strip()
-    if not query or query == question:
+    if not query or set(_WORDS.findall(query.casefold())) <= set(_WORDS.findall(question.casefold())):
         return ""
     return f'<p class="qa-searched">Searched for: <q>{text(query)}</q></p>'
 
