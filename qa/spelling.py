@@ -3,12 +3,12 @@
 "What is colective leadership?" finds its passage (the embedding reads past the slip), but the
 judgement read "colective", a term no passage holds, as the rarest fact the passage lacks, and
 said "not answered". A word is mended only when it is no English word, so that a real word is
-never changed into another:
+not changed into another (a word the list lacks can be: "covid" would be "covin"):
 
 - it is in lower case (a capitalised word may be a name), of five letters or more (shorter ones
   are a letter away from too many words: "tere" is "there", "term" or "tree"), and neither in
-  pyspellchecker's English word list (160,572 words, each with how often it is used) nor a term
-  the content holds;
+  pyspellchecker's English word list (160,572 words, each with how often it is used), nor the
+  plural of a word in it, nor a term the content holds;
 - it becomes the most used English word one edit away (a letter dropped, added or changed, or
   two neighbours swapped; the first letter kept), of those whose term the content holds if any
   does ("deartments" is "departments"), else of all ("gaurdian" is "guardian": the content lacks
@@ -25,6 +25,9 @@ from functools import lru_cache
 from qa.lexical import BM25, tokenize
 
 _WORD = re.compile(r"(?<![\w'’])[a-z]{5,}(?![\w'’])")  # not "couldn" of "couldn't"
+# The list holds many a word without its plural ("opioid", not "opioids"). Other endings are left
+# out: they make slips look like words ("carring" would be "carr" + "ing").
+_PLURALS = ("s", "es")
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +53,11 @@ def _one_edit(word: str) -> set[str]:
     return {head + w for w in out} - {word}
 
 
+def _known(word: str, words: Mapping[str, int]) -> bool:
+    """In the list, or the plural of a word in it."""
+    return word in words or any(word.endswith(end) and word[: -len(end)] in words for end in _PLURALS)
+
+
 def _held(word: str, index: BM25) -> bool:
     terms = tokenize(word)
     return bool(terms) and all(term in index.vocab for term in terms)
@@ -72,7 +80,7 @@ def mend(question: str, index: BM25) -> str:
         if all(term in index.vocab for term in tokenize(word)):  # a stop word or the content's: no list needed
             return word
         words = english()
-        if word in words:
+        if _known(word, words):
             return word
         near = [w for w in _one_edit(word) if w in words]
         held = [w for w in near if _held(w, index)]
