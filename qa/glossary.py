@@ -12,7 +12,9 @@ question agree:
 
 The judgement (qa.answerable) reads it too: a passage that writes "Care Quality Commission" holds
 the name "CQC" a question asks about. The search only finds more with it, and the judgement
-misses fewer names; what is quoted is the document's own words.
+misses fewer names; what is quoted is the document's own words. Its `words` are the field's
+words that general English dictionaries lack ("covid", "statin", "reablement"): qa.spelling never
+takes them for typing slips.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ FILE = Path(__file__).with_name("glossary.json")
 class Glossary:
     abbreviations: dict[str, list[str]]  # "CQC" -> ["Care Quality Commission"]
     same_words: list[list[str]]  # ["surgeon", "surgery", "surgical"]
+    words: list[str]  # "reablement": words, though no general dictionary has them
 
 
 def _words_lists(value: object) -> bool:
@@ -41,7 +44,7 @@ def glossary() -> Glossary:
     """The shipped glossary, checked: it is edited by hand, and every search reads through it."""
     try:
         data = json.loads(FILE.read_text(encoding="utf-8"))
-        abbreviations, same_words = data["abbreviations"], data["same_words"]
+        abbreviations, same_words, words = data["abbreviations"], data["same_words"], data["words"]
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{FILE} is not a glossary ({exc}): fix it, or restore it with `git checkout`") from None
     if not isinstance(abbreviations, dict) or not all(
@@ -50,7 +53,9 @@ def glossary() -> Glossary:
         raise ValueError(f'{FILE}: "abbreviations" must map each abbreviation to a list of its spelled-out forms')
     if not isinstance(same_words, list) or not all(_words_lists(words) for words in same_words):
         raise ValueError(f'{FILE}: "same_words" must be a list of lists of words')
-    return Glossary(abbreviations=abbreviations, same_words=same_words)
+    if not _words_lists(words) or any(w != w.lower() for w in words):
+        raise ValueError(f'{FILE}: "words" must be a list of lower-case words')
+    return Glossary(abbreviations=abbreviations, same_words=same_words, words=words)
 
 
 @lru_cache(maxsize=1)

@@ -3,12 +3,13 @@
 "What is colective leadership?" finds its passage (the embedding reads past the slip), but the
 judgement read "colective", a term no passage holds, as the rarest fact the passage lacks, and
 said "not answered". A word is mended only when it is no English word, so that a real word is
-not changed into another (a word the list lacks can be: "covid" would be "covin"):
+not changed into another (a word the list lacks can be, unless the glossary's words name it:
+"covid", "statin" and "reablement" are there, from qa/glossary.json):
 
 - it is in lower case (a capitalised word may be a name), of five letters or more (shorter ones
   are a letter away from too many words: "tere" is "there", "term" or "tree"), and neither in
-  pyspellchecker's English word list (160,572 words, each with how often it is used), nor the
-  plural of a word in it, nor a term the content holds;
+  pyspellchecker's English word list (160,572 words, each with how often it is used) or the
+  glossary's words, nor the plural of a word in them, nor a term the content holds;
 - it becomes the most used English word one edit away (a letter dropped, added or changed, or
   two neighbours swapped; the first letter kept), of those whose term the content holds if any
   does ("deartments" is "departments"), else of all ("gaurdian" is "guardian": the content lacks
@@ -22,6 +23,7 @@ import string
 from collections.abc import Mapping
 from functools import lru_cache
 
+from qa.glossary import glossary
 from qa.lexical import BM25, tokenize
 
 _WORD = re.compile(r"(?<![\w'’])[a-z]{5,}(?![\w'’])")  # not "couldn" of "couldn't"
@@ -54,8 +56,10 @@ def _one_edit(word: str) -> set[str]:
 
 
 def _known(word: str, words: Mapping[str, int]) -> bool:
-    """In the list, or the plural of a word in it."""
-    return word in words or any(word.endswith(end) and word[: -len(end)] in words for end in _PLURALS)
+    """In the list or the glossary's words (qa.glossary: "covid", "statin"), or the plural of one."""
+    listed = frozenset(glossary().words)
+    bases = [word] + [word[: -len(end)] for end in _PLURALS if word.endswith(end)]
+    return any(base in words or base in listed for base in bases)
 
 
 def _held(word: str, index: BM25) -> bool:

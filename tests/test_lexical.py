@@ -121,8 +121,9 @@ def test_an_index_built_with_another_glossary_warns_when_loaded_and_still_answer
     [
         ("{not json", "is not a glossary"),
         ('{"abbreviations": {}}', "is not a glossary"),
-        ('{"abbreviations": {"CQC": []}, "same_words": []}', "list of its spelled-out forms"),
-        ('{"abbreviations": {}, "same_words": ["surgeon"]}', "list of lists of words"),
+        ('{"abbreviations": {"CQC": []}, "same_words": [], "words": ["covid"]}', "list of its spelled-out forms"),
+        ('{"abbreviations": {}, "same_words": ["surgeon"], "words": ["covid"]}', "list of lists of words"),
+        ('{"abbreviations": {}, "same_words": [], "words": ["Covid"]}', "list of lower-case words"),
     ],
 )
 def test_a_broken_glossary_is_refused_with_what_to_do(tmp_path, monkeypatch, text, says):

@@ -4,7 +4,8 @@ from qa.lexical import BM25
 from qa.spelling import english, mend
 from ui.render import searched_html
 
-CONTENT = BM25.build(["Collective leadership means all staff are accountable.", "Caring staff speak up."])
+# "Stations" is one letter from "statins", which the general list lacks.
+CONTENT = BM25.build(["Collective leadership means all staff are accountable.", "Caring staff speak up at stations."])
 
 
 def test_slips_are_mended_to_the_words_the_content_holds():
@@ -27,6 +28,7 @@ def test_a_word_the_content_lacks_becomes_the_most_used_english_word():
     [
         "Who was the defector?",  # a real word one letter from "detector": never changed
         "Which opioids are prescribed?",  # the list has "opioid" only: a plural of a word is a word
+        "Who takes statins after covid?",  # words the list lacks, named in the glossary
         "When did Luther waken?",
         "Who is Colective Ltd?",  # capitalised: may be a name
         "Is the staf safe?",  # short words are a letter from too many others
