@@ -99,7 +99,7 @@ class Evidence:
     """What `features` reads about the best passages of one search."""
 
     question: str
-    terms: list[str]  # the question's terms (qa.framing.question_terms)
+    terms: list[str]  # the terms of what the question asks (qa.lexical.tokenize, qa.framing)
     sentence_cos: list[float]  # best sentence cosine of each ranked passage, best passage first
     scores: list[float]  # fused score of each ranked passage
     passage_cos: float  # of the first passage

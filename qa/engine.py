@@ -22,8 +22,8 @@ from qa.crossencoder import get_cross_encoder
 from qa.embed import model_id, question_batcher
 from qa.errors import IndexCorruptError, IndexNotFoundError
 from qa.followup import contextualize
-from qa.framing import question_terms, what_is_asked
-from qa.lexical import BM25
+from qa.framing import what_is_asked
+from qa.lexical import BM25, tokenize
 from qa.search import Corpus, Hit, rank
 from qa.spelling import english, mend
 from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer, Document, Passage
@@ -348,7 +348,7 @@ class Index:
         highlighted = range(top.first, top.last + 1)
         evidence = Evidence(
             question=query,
-            terms=question_terms(query),
+            terms=tokenize(query),
             sentence_cos=[h.sentence_cos for h in hits],
             scores=[h.score for h in hits],
             passage_cos=top.passage_cos,

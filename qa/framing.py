@@ -43,11 +43,14 @@ def what_is_asked(question: str) -> str:
     """`question` less a request around it, thanks after it and its naming of the document.
 
     A question that is nothing but those words ("What is this article about?") is kept whole.
+    `qa.engine` takes it once per question; the search and the judgement get what it returns.
 
     >>> what_is_asked("Please, can you tell me what collective leadership is? Thanks!")
     'what collective leadership is?'
     >>> what_is_asked("What is collective leadership, according to the article?")
     'What is collective leadership?'
+    >>> what_is_asked("I would like to know: who is accountable, according to this blog?")
+    'who is accountable?'
     >>> what_is_asked("What did the report find?"), what_is_asked("What is this article about?")
     ('What did the report find?', 'What is this article about?')
     """
@@ -58,14 +61,3 @@ def what_is_asked(question: str) -> str:
     asked = re.sub(r"\s*,?\s*(?=[?.!]|$)", "", asked)  # "..., according to the article?", "Who wrote ?"
     asked = re.sub(r"^[\s,:;.!?-]+", "", re.sub(r"\s+", " ", asked)).strip()
     return asked if tokenize(asked) else question
-
-
-def question_terms(question: str) -> list[str]:
-    """The terms a question is searched and judged by: `tokenize` of `what_is_asked`.
-
-    >>> question_terms("I would like to know: who is accountable, according to this blog?")
-    ['account']
-    >>> question_terms("What is the post-war consensus?")
-    ['post', 'war', 'consensus']
-    """
-    return tokenize(what_is_asked(question))

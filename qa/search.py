@@ -32,8 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.config import SETTINGS
-from qa.framing import question_terms
-from qa.lexical import BM25, indexed_text, pair_coverage, word_count
+from qa.lexical import BM25, indexed_text, pair_coverage, tokenize, word_count
 from qa.types import Passage
 
 POOL = 100
@@ -134,10 +133,13 @@ def _sentence_rows(corpus: Corpus, rows: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]:
-    """The `k` best passages for `question` (embedded as `vector`), best first."""
+    """The `k` best passages for `question` (embedded as `vector`), best first.
+
+    `question` is what is asked, its framing cut (qa.framing), as `qa.engine` hands it over.
+    """
     if len(corpus.fragment) == 0 or k <= 0:
         return []
-    terms = question_terms(question)  # once: both BM25 indexes and the coverage use them
+    terms = tokenize(question)  # once: both BM25 indexes and the coverage use them
     lexical_scores = corpus.lexical.scores(terms)
     rows = _candidates(corpus, vector, lexical_scores)
     sentence_rows, segments = _sentence_rows(corpus, rows)

@@ -55,16 +55,20 @@ def _one_edit(word: str) -> set[str]:
     return {head + w for w in out} - {word}
 
 
+@lru_cache(maxsize=1)
+def _listed() -> frozenset[str]:
+    return frozenset(glossary().words)
+
+
 def _known(word: str, words: Mapping[str, int]) -> bool:
     """In the list or the glossary's words (qa.glossary: "covid", "statin"), or the plural of one."""
-    listed = frozenset(glossary().words)
     bases = [word] + [word[: -len(end)] for end in _PLURALS if word.endswith(end)]
-    return any(base in words or base in listed for base in bases)
+    return any(base in words or base in _listed() for base in bases)
 
 
 def _held(word: str, index: BM25) -> bool:
-    terms = tokenize(word)
-    return bool(terms) and all(term in index.vocab for term in terms)
+    """Whether the content holds every term of `word` (a stop word has none: it holds it)."""
+    return all(term in index.vocab for term in tokenize(word))
 
 
 def mend(question: str, index: BM25) -> str:
@@ -81,13 +85,13 @@ def mend(question: str, index: BM25) -> str:
 
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
-        if all(term in index.vocab for term in tokenize(word)):  # a stop word or the content's: no list needed
+        if _held(word, index):  # a stop word or the content's: no list needed
             return word
         words = english()
         if _known(word, words):
             return word
         near = [w for w in _one_edit(word) if w in words]
-        held = [w for w in near if _held(w, index)]
+        held = [w for w in near if tokenize(w) and _held(w, index)]  # a stop word is no content word
         return max(held or near, key=lambda w: (words[w], w), default=word)
 
     return _WORD.sub(fix, question)
