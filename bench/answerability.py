@@ -75,8 +75,9 @@ class Results:
     relevance: np.ndarray  # Passage.similarity of the first passage (the previous release's score)
     cosine: np.ndarray  # the first passage's cosine (the dense-threshold peer's score)
     hit1: np.ndarray
+    teaser_lacks: np.ndarray  # the first passage is a teaser lacking a word asked (Judge.decide)
 
-    ARRAYS = ("features", "probability", "status", "relevance", "cosine", "hit1")
+    ARRAYS = ("features", "probability", "status", "relevance", "cosine", "hit1", "teaser_lacks")
 
     def subset(self, keep: np.ndarray) -> Results:
         return Results(
@@ -206,17 +207,8 @@ def collect(index: qa.Index, asked: list[Question], judge: Judge | None = None, 
         top = j.passages[0]
         hit = contains_any(top.text, q.answers)
         cosine = j.features[FEATURES.index("passage_cos")]
-        rows.append((j.features, j.probability, j.status, top.similarity, cosine, hit))
-    features, probability, status, relevance, cosine, hit1 = zip(*rows, strict=True)
-    return Results(
-        list(asked),
-        np.array(features),
-        np.array(probability),
-        np.array(status),
-        np.array(relevance),
-        np.array(cosine),
-        np.array(hit1),
-    )
+        rows.append((j.features, j.probability, j.status, top.similarity, cosine, hit, j.teaser_lacks))
+    return Results(list(asked), *(np.array(column) for column in zip(*rows, strict=True)))
 
 
 def auc(score: np.ndarray, positive: np.ndarray) -> float:

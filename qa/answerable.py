@@ -30,6 +30,9 @@ model's (the same features and the reader), the reader runs and the full model d
 the screen's verdict stands. On those questions the cascade therefore decides as the full model
 does, for the reader's cost (about 8 ms on 2 cores) only where it is needed.
 
+A related-content teaser (a page's summary of another page) is quoted only where it holds every
+word the question asks with (`teaser_answers`); otherwise the verdict is "unsure".
+
 The weights are plain JSON (`answerable.json`), written by `python -m bench.fit_answerability`
 with the figures it measured; nothing here depends on any particular content.
 """
@@ -47,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.glossary import other_names
-from qa.lexical import BM25, pair_coverage
+from qa.lexical import BM25, pair_coverage, tokenize
 from qa.types import ANSWERED, RELATED, UNSURE
 
 WEIGHTS = Path(__file__).with_name("answerable.json")
@@ -223,6 +226,26 @@ def features(evidence: Evidence, passages: BM25, sentences: BM25) -> np.ndarray:
     )
 
 
+def teaser_answers(terms: Sequence[str], teaser: str) -> bool:
+    """Whether a related-content teaser may be quoted as the answer: it holds every term asked.
+
+    A teaser sums up another page ("Suzie Bailey ... comments on the latest NHS Staff Survey"). It
+    answers what it says itself (who commented, and on what), but not what that page says ("What
+    did the survey results show?"), which only the other page holds. The judgement, fitted on body
+    text, reads both alike: the teaser shares the names and the topic. So a teaser lacking a word
+    the question asks with is at most "unsure" (`Judge.decide`). `terms` are the question's, as
+    `Evidence.terms`; the words that only frame a question ("say", "how many") are not asked.
+
+    >>> teaser = "Suzie Bailey comments on the latest NHS Staff Survey."
+    >>> teaser_answers(tokenize("Who commented on the NHS Staff Survey?"), teaser)
+    True
+    >>> teaser_answers(tokenize("What did Suzie Bailey say the survey results showed?"), teaser)
+    False
+    """
+    held = set(tokenize(teaser))
+    return all(term in held or term in _ASKING for term in terms)
+
+
 @dataclass(frozen=True)
 class Model:
     """A logistic regression over standardised features."""
@@ -297,15 +320,23 @@ class Judge:
             return ANSWERED
         return UNSURE if probability >= self.floor else RELATED
 
-    def decide(self, x: np.ndarray, read: Callable[[], float]) -> Verdict:
-        """The verdict on one search's `features`; `read()` gives the reader's logit when needed."""
+    def decide(self, x: np.ndarray, read: Callable[[], float], *, teaser_lacks: bool = False) -> Verdict:
+        """The verdict on one search's `features`; `read()` gives the reader's logit when needed.
+
+        `teaser_lacks`: the first passage is a related-content teaser lacking a word the question
+        asks with (`teaser_answers`), so "answered" becomes "unsure".
+        """
         p = float(self.screen.probability(x))
         low, high = self.band
         if not low <= p <= high:
-            return Verdict(ANSWERED if p > high else RELATED, p, math.nan)
-        reader = read()
-        q = float(self.full.probability(np.append(x, reader)))
-        return Verdict(self.outcome(q), q, reader)
+            status, probability, reader = ANSWERED if p > high else RELATED, p, math.nan
+        else:
+            reader = read()
+            probability = float(self.full.probability(np.append(x, reader)))
+            status = self.outcome(probability)
+        if status == ANSWERED and teaser_lacks:
+            status = UNSURE
+        return Verdict(status, probability, reader)
 
     def to_json(self, **about: object) -> dict:
         """Plain data for `answerable.json`; `about` records how and on what it was fitted."""

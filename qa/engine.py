@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import store
-from qa.answerable import Evidence, Judge, features
+from qa.answerable import Evidence, Judge, features, teaser_answers
 from qa.answerable import judge as shipped_judge
 from qa.config import SETTINGS
 from qa.crossencoder import get_cross_encoder
@@ -44,6 +44,11 @@ RELOAD_BACKOFF_MAX_SECONDS = 300.0
 NOT_COVERED_TEXT = "The indexed content does not cover this question."
 # True whether or not the passage answers: said where the judgement cannot tell (qa.answerable).
 UNSURE_TEXT = "The closest passage may answer this question; check the marked sentence."
+# Said instead where that passage is a related-content teaser lacking a word the question asks
+# with (qa.answerable.teaser_answers): the page it sums up is where an answer would be.
+UNSURE_TEASER_TEXT = (
+    "The closest passage sums up another page, which may answer this question; check the marked sentence."
+)
 RELATED_TEXT = (
     "The indexed content does not answer this question. It has passages on the same topic, shown below, "
     "but none of them says what was asked."
@@ -62,6 +67,7 @@ class Judgement:
     probability: float
     features: np.ndarray
     passages: list[Passage]
+    teaser_lacks: bool = False  # the first passage is a teaser lacking a word asked (qa.answerable)
 
 
 @dataclass(frozen=True)
@@ -321,7 +327,7 @@ class Index:
         status, passages = judgement.status, judgement.passages
         text = {
             ANSWERED: passages[0].highlight if passages else "",
-            UNSURE: UNSURE_TEXT,
+            UNSURE: UNSURE_TEASER_TEXT if judgement.teaser_lacks else UNSURE_TEXT,
             RELATED: RELATED_TEXT,
         }.get(status, NOT_COVERED_TEXT)
         return Answer(
@@ -366,8 +372,9 @@ class Index:
         def read() -> float:
             return float(get_cross_encoder().score(query, self._sentences(loaded, top.row, highlighted)).max())
 
-        verdict = (judge or shipped_judge()).decide(x, read)
-        return Judgement(verdict.status, verdict.probability, np.append(x, verdict.reader), passages)
+        lacks = best.related and not teaser_answers(evidence.terms, best.text)
+        verdict = (judge or shipped_judge()).decide(x, read, teaser_lacks=lacks)
+        return Judgement(verdict.status, verdict.probability, np.append(x, verdict.reader), passages, lacks)
 
     @staticmethod
     def _sentences(loaded: _Loaded, row: int, rows: range) -> list[str]:

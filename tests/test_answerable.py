@@ -191,6 +191,20 @@ def test_the_reader_runs_only_inside_the_band_and_then_decides():
     assert no.status == RELATED and no.probability < 0.1
 
 
+def test_a_teaser_lacking_a_word_asked_is_unsure_where_it_would_be_quoted():
+    blank = Model(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), np.zeros(len(FEATURES)), 0.0)
+    reads = Model(np.zeros(len(FEATURES) + 1), np.ones(len(FEATURES) + 1), np.eye(len(FEATURES) + 1)[-1], 0.0)
+    x = np.zeros(len(FEATURES))
+    above, inside = Judge(blank, reads, 0.5, 0.5, (0.0, 0.4)), Judge(blank, reads, 0.8, 0.2, (0.4, 0.6))
+    # Quoted by the screen, and by the full model; unsure and related stay what they are.
+    for cascade, logit, says in [(above, 0.0, ANSWERED), (inside, 3.0, ANSWERED), (inside, 0.0, UNSURE)]:
+        plain = cascade.decide(x, lambda logit=logit: logit)
+        lacking = cascade.decide(x, lambda logit=logit: logit, teaser_lacks=True)
+        assert plain.status == says and lacking.status == UNSURE
+        assert lacking.probability == plain.probability
+    assert inside.decide(x, lambda: -3.0, teaser_lacks=True).status == RELATED
+
+
 def test_a_floor_above_the_threshold_is_refused():
     blank = Model(np.zeros(1), np.ones(1), np.zeros(1), 0.0)
     with pytest.raises(ValueError, match="floor"):

@@ -86,6 +86,38 @@ def test_teasers_are_marked_as_related(article_index):
     assert answer.passages[0].related
 
 
+@pytest.mark.parametrize(
+    ("question", "teaser"),
+    [
+        ("What did Pramod Achan conclude about clinical directors' workloads?", "Pramod Achan, former clinical"),
+        ("What did the Workforce Race Equality Standard metrics show this year?", "Suzie Bailey"),
+        ("How many clinical leaders took part in the Barts Health programme?", "Sally Hulks looks back"),
+        ("Where is Barts Health NHS Trust based?", "Sally Hulks looks back"),
+    ],
+)
+def test_a_teaser_is_never_quoted_for_what_only_the_page_it_links_to_says(article_index, question, teaser):
+    # Each was quoted (0.71-0.88): the teaser shares the question's names and topic, and the
+    # judgement, fitted on body text, reads it as prose that answers. It is shown, marked, as unsure.
+    answer = article_index.ask(question)
+    assert answer.passages[0].related and teaser in answer.passages[0].text
+    assert answer.status == UNSURE and not answer.found
+    assert answer.text == qa.engine.UNSURE_TEASER_TEXT  # where an answer would be: the page it sums up
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("What did Sally Hulks look back on?", "five-year clinical leadership development programme"),
+        ("Is the team coaching event free?", "free online event"),
+        ("Who is Pramod Achan?", "former clinical director at Barts Health NHS Trust"),
+    ],
+)
+def test_a_teaser_is_quoted_for_what_it_says_itself(article_index, question, sentence):
+    answer = article_index.ask(question)
+    assert answer.passages[0].related
+    assert answer.found and sentence in answer.text
+
+
 def test_follow_up_is_searched_with_the_conversation(article_index):
     answer = article_index.ask("and who is accountable?", history=["What is collective leadership?"])
     assert answer.query == "What is collective leadership? and who is accountable?"

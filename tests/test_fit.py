@@ -1,6 +1,8 @@
 """Fitting the judgement (bench.fit_answerability) on questions made here: the cuts meet their
 targets on the questions they are set on, and the cascade it fits decides as its full model."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -25,6 +27,7 @@ def made(n_covered: int, n_uncovered: int, seed: int = 0) -> Results:
         relevance=np.ones(len(covered)),  # all on topic
         cosine=np.zeros(len(covered)),
         hit1=covered.copy(),  # every covered question's first passage holds its answer
+        teaser_lacks=np.zeros(len(covered), dtype=bool),
     )
 
 
@@ -84,6 +87,7 @@ def test_the_article_cross_validation_reports_each_weight_on_held_out_halves(cap
         np.ones(len(asked)),
         np.zeros(len(asked)),
         covered.copy(),
+        np.zeros(len(asked), dtype=bool),
     )
     settings = Namespace(
         article_cv=[0.0, 0.2], squad2_weight=0.0, quote_uncovered=0.12, refuse_covered=0.03, l2=1.0, band_tolerance=0.01
@@ -141,3 +145,32 @@ def test_the_penalty_cross_validation_reports_each_penalty_on_held_out_articles(
     assert all(float(line.rsplit("AUC ", 1)[1]) > 0.8 for line in first[1:])
     l2_cv(even, [], settings, repeats=2)
     assert capsys.readouterr().out.splitlines() == first
+
+
+def test_the_fit_is_measured_as_the_service_says_it_a_teaser_lacking_a_word_asked_is_never_quoted():
+    fitted = made(1200, 400)
+    judge = fit_judge(fitted, [], quote_uncovered=0.12, refuse_covered=0.03, l2=1.0, band_tolerance=0.01)
+    plain = apply(judge, fitted)
+    lacking = apply(judge, replace(fitted, teaser_lacks=np.ones(len(fitted.questions), dtype=bool)))
+    quoted = plain.status == ANSWERED
+    assert quoted.any()
+    assert (lacking.status[quoted] == UNSURE).all()
+    assert np.array_equal(lacking.status[~quoted], plain.status[~quoted])
+
+
+def test_refits_average_what_the_dev_sets_are_told_over_random_quarters(capsys):
+    from argparse import Namespace
+
+    from bench.fit_answerability import article_questions, refits
+
+    asked = article_questions()
+    article = made(len(asked), 0)
+    article = Results(asked, *(getattr(article, name) for name in Results.ARRAYS))
+    settings = Namespace(refits=3, quote_uncovered=0.12, refuse_covered=0.03, l2=1.0, band_tolerance=0.01)
+    mean = refits(made(1200, 400), [], article, settings)
+    assert 0 <= mean["ontopic_quote"] <= 1 and 0 <= mean["seed_dev_covered_quote_right"] <= 1
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "article dev sets, mean of 3 fits on random quarters of the even covered questions"
+    assert "ontopic_quote" in printed[1]
+    # Each fit draws another quarter: the same settings give the same draws, so the same mean.
+    assert refits(made(1200, 400), [], article, settings) == mean

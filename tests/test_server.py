@@ -111,6 +111,13 @@ def test_ask_carries_unsure_and_related_with_the_closest_passages(client):
     assert related["status"] == "related" and related["found"] is False and related["passages"]
 
 
+def test_ask_tells_a_teaser_lacking_a_word_asked_from_an_answer(client):
+    question = "What did Pramod Achan conclude about clinical directors' workloads?"
+    body = client.post("/api/v1/ask", json={"question": question}).json()
+    assert body["status"] == "unsure" and body["answer"] == qa.engine.UNSURE_TEASER_TEXT
+    assert body["passages"][0]["related"] and "Pramod Achan" in body["passages"][0]["highlight"]
+
+
 def test_retrieve_returns_k_passages_best_first(client):
     response = client.post("/api/v1/retrieve", json={"question": QUESTION, "k": 4})
     passages = response.json()["passages"]
