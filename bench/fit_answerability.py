@@ -213,6 +213,18 @@ def fit_judge(
     return replace(probe, band=band(screen.probability(x[:, :-1]), says, band_tolerance))
 
 
+def fit_as_set(even: Results, others: list[tuple[Results, float]], args: argparse.Namespace) -> Judge:
+    """`fit_judge` with the targets, penalty and band tolerance of the command line."""
+    return fit_judge(
+        even,
+        others,
+        quote_uncovered=args.quote_uncovered,
+        refuse_covered=args.refuse_covered,
+        l2=args.l2,
+        band_tolerance=args.band_tolerance,
+    )
+
+
 def article_cv(even: Results, squad2: Results, article: Results, args: argparse.Namespace, repeats: int = 10) -> None:
     """Print, for each of `args.article_cv`'s article weights, the dev sets' figures on questions the fit did not see.
 
@@ -229,14 +241,7 @@ def article_cv(even: Results, squad2: Results, article: Results, args: argparse.
         for _ in range(repeats):
             half = rng.permutation(len(which)) % 2
             for held in (0, 1):
-                model = fit_judge(
-                    even,
-                    [(squad2, args.squad2_weight), (article.subset(half != held), weight)],
-                    quote_uncovered=args.quote_uncovered,
-                    refuse_covered=args.refuse_covered,
-                    l2=args.l2,
-                    band_tolerance=args.band_tolerance,
-                )
+                model = fit_as_set(even, [(squad2, args.squad2_weight), (article.subset(half != held), weight)], args)
                 folds.append(article_figures(apply(model, article.subset(half == held)), which[half == held]))
         mean = {k: float(np.nanmean([f[k] for f in folds])) for k in folds[0]}
         print(f"  article weight {weight}: " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
@@ -327,15 +332,7 @@ def refits(even: Results, others: list[tuple[Results, float]], article: Results,
     folds = []
     for _ in range(args.refits):
         drawn = even.subset(~covered | (rng.uniform(size=len(covered)) < 0.25))
-        model = fit_judge(
-            drawn,
-            others,
-            quote_uncovered=args.quote_uncovered,
-            refuse_covered=args.refuse_covered,
-            l2=args.l2,
-            band_tolerance=args.band_tolerance,
-        )
-        folds.append(article_figures(apply(model, article)))
+        folds.append(article_figures(apply(fit_as_set(drawn, others, args), article)))
     mean = {k: float(np.nanmean([f[k] for f in folds])) for k in folds[0]}
     print(f"article dev sets, mean of {args.refits} fits on random quarters of the even covered questions")
     print("  " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
@@ -425,14 +422,7 @@ def main() -> None:
     if args.refits:
         refits(even, others, article, args)
         return
-    model = fit_judge(
-        even,
-        others,
-        quote_uncovered=args.quote_uncovered,
-        refuse_covered=args.refuse_covered,
-        l2=args.l2,
-        band_tolerance=args.band_tolerance,
-    )
+    model = fit_as_set(even, others, args)
     measured = {
         "fit (even articles)": figures(apply(model, even), even),
         "test (odd articles)": figures(apply(model, odd), even),
