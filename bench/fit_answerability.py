@@ -57,6 +57,9 @@ from qa.engine import TOPIC_THRESHOLD
 from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE
 
 DEV_SETS = ("seed-dev.jsonl", "seed-dev-ontopic.jsonl", "seed-dev-paraphrase.jsonl")
+# The share of covered SQuAD questions the judgement is fitted on (`--covered-sample`), and that
+# `refits` draws each time.
+COVERED_SHARE = 0.25
 
 
 def _blank(n: int) -> Model:
@@ -331,7 +334,7 @@ def refits(even: Results, others: list[tuple[Results, float]], article: Results,
     covered = even.covered
     folds = []
     for _ in range(args.refits):
-        drawn = even.subset(~covered | (rng.uniform(size=len(covered)) < 0.25))
+        drawn = even.subset(~covered | (rng.uniform(size=len(covered)) < COVERED_SHARE))
         folds.append(article_figures(apply(fit_as_set(drawn, others, args), article)))
     mean = {k: float(np.nanmean([f[k] for f in folds])) for k in folds[0]}
     print(f"article dev sets, mean of {args.refits} fits on random quarters of the even covered questions")
@@ -372,7 +375,10 @@ def main() -> None:
         "--band-tolerance", type=float, default=0.01, help="share of fitted verdicts the screen may decide otherwise"
     )
     parser.add_argument(
-        "--covered-sample", type=float, default=0.25, help="share of covered SQuAD questions asked (all uncovered ones)"
+        "--covered-sample",
+        type=float,
+        default=COVERED_SHARE,
+        help="share of covered SQuAD questions asked (all uncovered ones)",
     )
     parser.add_argument(
         "--frontier",
