@@ -134,6 +134,9 @@ class _Loaded:
             lexical=BM25.from_arrays(arrays, "bm25", len(data.passages)),
             sentence_lexical=BM25.from_arrays(arrays, "sentence_bm25", len(data.sentences)),
         )
+        # The one author who wrote all of the content, if there is one (qa.framing).
+        authors = {str(p.metadata.get("author", "")).strip() for p in data.passages}
+        self.speaker = authors.pop() if len(authors) == 1 else ""
 
 
 class Index:
@@ -267,11 +270,12 @@ class Index:
     def _asked(self, view: IndexView | None, question: str) -> tuple[_Loaded, str]:
         """The loaded index to answer from, and what `question` asks of it.
 
-        That is the question less the words that only frame it (qa.framing), its typing slips
-        mended to the index's words (qa.spelling): what is embedded, searched, judged and read.
+        That is the question less the words that only frame it (qa.framing; naming the content's
+        one author as the one who says it among them), its typing slips mended to the index's
+        words (qa.spelling): what is embedded, searched, judged and read.
         """
         loaded = self._of(view)
-        return loaded, mend(what_is_asked(question), loaded.corpus.lexical)
+        return loaded, mend(what_is_asked(question, loaded.speaker), loaded.corpus.lexical)
 
     @staticmethod
     def _submit(query: str, k: int) -> Callable[[], np.ndarray]:

@@ -12,11 +12,20 @@ the judgement and the reader all read `what_is_asked(question)` instead.
 Only a request at the start and thanks at the end are cut ("What did West tell the staff?" keeps
 its "tell"). "The report" and "the document" are kept: the content may speak of one; "this
 report" always means the page.
+
+Naming the content's author as the one who says it ("What does Michael West say collective
+leadership is?", "according to West", "in West's words") names the source too, and where that
+author wrote all of the content the name cannot tell passages apart. It is worse than no help: the
+name is in the title each sentence is embedded with, so it drew the question to the sentences that
+say least of their own ("What keeps communities going is optimism ..."), and every passage's title
+held it. The name is cut there; a question about the author ("Where does Michael West work?",
+"What did West experience in the NHS?") keeps it.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from qa.lexical import tokenize
 
@@ -39,8 +48,34 @@ _THE_DOCUMENT = re.compile(
 )
 
 
-def what_is_asked(question: str) -> str:
+# What an author is asked to have done when the question is about what the content says.
+_REPORTING = (
+    r"say|think|believe|argue|suggest|claim|feel|write|note|reckon|insist|mean|want|hope|recommend"
+    r"|propose|mention|describe|explain|define|see|consider|tell|expect"
+)
+_TITLE = r"(?:(?:professor|prof|dr|mr|mrs|ms|sir)\.?\s+)?"
+
+
+@lru_cache(maxsize=64)
+def _speaker_frames(speaker: str) -> re.Pattern[str]:
+    """The frames that name `speaker` (full name or surname) as the one who says it."""
+    parts = speaker.split()
+    names = [re.escape(speaker)] + [re.escape(parts[-1])] * (len(parts) > 1)
+    name = rf"{_TITLE}(?:{'|'.join(names)})"
+    return re.compile(
+        rf"(?:,\s*)?\baccording to {name}(?:['’]s)?\b,?"  # "..., according to West?"
+        rf"|(?:,\s*)?\bin {name}['’]s (?:own )?(?:words|view|views|opinion|eyes|mind)\b,?"
+        rf"|\b(?P<aux>does|did|do|would|will|can)\s+{name}\s+(?=(?:{_REPORTING})\b)"  # "What does West say ..."
+        rf"|\b{name}['’]s\s+(?=(?:view|views|opinion|thoughts|definition|advice|argument)\b)",
+        re.IGNORECASE,
+    )
+
+
+def what_is_asked(question: str, speaker: str = "") -> str:
     """`question` less a request around it, thanks after it and its naming of the document.
+
+    `speaker` is the one author who wrote all of the content, if there is one: naming them as the
+    one who says it is cut too.
 
     A question that is nothing but those words ("What is this article about?") is kept whole.
     `qa.engine` takes it once per question; the search and the judgement get what it returns.
@@ -53,11 +88,19 @@ def what_is_asked(question: str) -> str:
     'who is accountable?'
     >>> what_is_asked("What did the report find?"), what_is_asked("What is this article about?")
     ('What did the report find?', 'What is this article about?')
+    >>> what_is_asked("What does Michael West say collective leadership is?", "Michael West")
+    'What does say collective leadership is?'
+    >>> what_is_asked("What is culture, in West's words?", "Michael West")
+    'What is culture?'
+    >>> what_is_asked("Where does Michael West work?", "Michael West")
+    'Where does Michael West work?'
     """
     asked, before = _THANKS.sub("", question), None
     while asked != before:  # "Hi, please can you tell me ..." is three requests
         before, asked = asked, _REQUEST.sub("", asked, count=1)
     asked = _THE_DOCUMENT.sub(" ", asked)
+    if speaker:
+        asked = _speaker_frames(speaker).sub(lambda m: f" {m['aux'] or ''} ", asked)
     asked = re.sub(r"\s*,?\s*(?=[?.!]|$)", "", asked)  # "..., according to the article?", "Who wrote ?"
     asked = re.sub(r"^[\s,:;.!?-]+", "", re.sub(r"\s+", " ", asked)).strip()
     return asked if tokenize(asked) else question

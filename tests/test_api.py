@@ -71,6 +71,38 @@ def test_questions_about_the_byline_are_never_told_it_does_not_answer(article_in
 
 
 @pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("What does Michael West say collective leadership is?", DEFINITION),
+        ("In Michael West's view, what must be designed into NHS strategy?", "collective leadership into NHS strategy"),
+        ("Who does West say is responsible for leadership?", "the responsibility of everybody in the organisation"),
+    ],
+)
+def test_naming_the_author_as_the_one_who_says_it_is_asked_as_the_plain_question(article_index, question, sentence):
+    # The author's name is in every sentence's embedded title: the first was quoted "What keeps
+    # communities going is optimism ..." at 0.78, the second and third were not answered.
+    answer = article_index.ask(question)
+    assert answer.status == ANSWERED and sentence in answer.text
+    # A question about the author keeps the name.
+    assert "Senior Fellow at The King's Fund" in article_index.ask("Who is Michael West?").passages[0].text
+
+
+def test_the_authors_name_is_kept_where_it_tells_documents_apart(tmp_path):
+    from index import build
+
+    from .conftest import ARTICLE
+
+    note = tmp_path / "note.md"
+    note.write_text(
+        "---\ntitle: Leading wards\nauthor: Ann Lee\n---\n"
+        "Collective leadership, to me, means that each ward team sets its own quality goals every month.\n"
+    )
+    build([ARTICLE, note], tmp_path / "index", progress=False)
+    answer = qa.Index.load(tmp_path / "index").ask("What does Ann Lee say collective leadership is?")
+    assert "each ward team sets its own quality goals" in answer.passages[0].highlight
+
+
+@pytest.mark.parametrize(
     "question", ["Who won the 2018 FIFA World Cup?", "How do I bake sourdough bread?", "What is the GDP of Germany?"]
 )
 def test_off_topic_questions_are_not_found(article_index, question):

@@ -34,6 +34,39 @@ def test_words_that_ask_for_facts_are_kept():
     assert "articl" in tokenize(what_is_asked("What does Article 5 say?"))
 
 
+@pytest.mark.parametrize(
+    "framed",
+    [
+        "What is collective leadership, according to Michael West?",
+        "According to Prof. West, what is collective leadership?",
+        "What is collective leadership, in West's own words?",
+        "In Michael West's view, what is collective leadership?",
+    ],
+)
+def test_naming_the_content_s_one_author_as_the_source_is_not_what_is_asked(framed):
+    assert tokenize(what_is_asked(framed, "Michael West")) == tokenize(PLAIN)
+    assert "west" in tokenize(what_is_asked(framed))  # no sole author: the name may tell documents apart
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("What does Michael West say collective leadership is?", ["say", "collect", "leadership"]),
+        ("What did West want leaders to prioritise?", ["want", "leader", "prioritis"]),
+        ("What is West's definition of culture?", ["definit", "cultur"]),
+    ],
+)
+def test_the_author_is_cut_as_the_subject_of_what_is_said(question, asked):
+    assert tokenize(what_is_asked(question, "Michael West")) == asked
+
+
+@pytest.mark.parametrize(
+    "question", ["Who is Michael West?", "Where does Michael West work?", "What did West experience in the NHS?"]
+)
+def test_a_question_about_the_author_keeps_the_name(question):
+    assert what_is_asked(question, "Michael West") == question
+
+
 def test_a_question_that_is_only_framing_is_kept_whole():
     for question in ("What is this article about?", "Please", "Thank you very much indeed?"):
         assert what_is_asked(question) == question
