@@ -77,6 +77,8 @@ def _code_key() -> str:
     for name in (
         "answerable.py",
         "search.py",
+        "framing.py",
+        "spelling.py",
         "lexical.py",
         "glossary.py",
         "glossary.json",
