@@ -135,7 +135,7 @@ class _Loaded:
             sentence_lexical=BM25.from_arrays(arrays, "sentence_bm25", len(data.sentences)),
         )
         # The one author who wrote all of the content, if there is one (qa.framing).
-        authors = {str(p.metadata.get("author", "")).strip() for p in data.passages}
+        authors = {str(d.metadata.get("author", "")).strip() for d in data.documents.values()}
         self.speaker = authors.pop() if len(authors) == 1 else ""
 
 

@@ -83,7 +83,9 @@ def test_naming_the_author_as_the_one_who_says_it_is_asked_as_the_plain_question
     # communities going is optimism ..." at 0.78, the second and third were not answered.
     answer = article_index.ask(question)
     assert answer.status == ANSWERED and sentence in answer.text
-    # A question about the author keeps the name.
+
+
+def test_a_question_about_the_author_keeps_his_name(article_index):
     assert "Senior Fellow at The King's Fund" in article_index.ask("Who is Michael West?").passages[0].text
 
 
