@@ -76,8 +76,14 @@ class Results:
     cosine: np.ndarray  # the first passage's cosine (the dense-threshold peer's score)
     hit1: np.ndarray
     teaser_lacks: np.ndarray  # the first passage is a teaser lacking a word asked (Judge.decide)
+    mentions_only: np.ndarray  # the first passage only mentions what is asked about (Judge.decide)
 
-    ARRAYS = ("features", "probability", "status", "relevance", "cosine", "hit1", "teaser_lacks")
+    ARRAYS = ("features", "probability", "status", "relevance", "cosine", "hit1", "teaser_lacks", "mentions_only")
+
+    @property
+    def unquotable(self) -> np.ndarray:
+        """Whose first passage cannot be quoted as the answer, whatever the judgement (Judge.decide)."""
+        return self.teaser_lacks | self.mentions_only
 
     def subset(self, keep: np.ndarray) -> Results:
         return Results(
@@ -207,7 +213,7 @@ def collect(index: qa.Index, asked: list[Question], judge: Judge | None = None, 
         top = j.passages[0]
         hit = contains_any(top.text, q.answers)
         cosine = j.features[FEATURES.index("passage_cos")]
-        rows.append((j.features, j.probability, j.status, top.similarity, cosine, hit, j.teaser_lacks))
+        rows.append((j.features, j.probability, j.status, top.similarity, cosine, hit, j.teaser_lacks, j.mentions_only))
     return Results(list(asked), *(np.array(column) for column in zip(*rows, strict=True)))
 
 

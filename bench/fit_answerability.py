@@ -117,8 +117,8 @@ def apply(judge: Judge, results: Results) -> Results:
     only where the cascade would have run it)."""
     on_topic = results.relevance >= TOPIC_THRESHOLD
     verdicts = [
-        judge.decide(x[:-1], lambda x=x: float(x[-1]), teaser_lacks=bool(lacks)) if on else None
-        for x, on, lacks in zip(results.features, on_topic, results.teaser_lacks, strict=True)
+        judge.decide(x[:-1], lambda x=x: float(x[-1]), unquotable=bool(capped)) if on else None
+        for x, on, capped in zip(results.features, on_topic, results.unquotable, strict=True)
     ]
     features = results.features.copy()
     features[:, -1] = [v.reader if v else np.nan for v in verdicts]

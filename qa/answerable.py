@@ -30,8 +30,15 @@ model's (the same features and the reader), the reader runs and the full model d
 the screen's verdict stands. On those questions the cascade therefore decides as the full model
 does, for the reader's cost (about 8 ms on 2 cores) only where it is needed.
 
-A related-content teaser (a page's summary of another page) is quoted only where it holds every
-word the question asks with (`teaser_answers`); otherwise the verdict is "unsure".
+Two kinds of first passage are never quoted as the answer, whatever the probability; the verdict
+is then "unsure" at most. A related-content teaser (a page's summary of another page) is quoted
+only where it holds every word the question asks with (`teaser_answers`). A passage that only
+mentions what the question is about is not quoted (`mentions_only`): it holds the question's
+names but none of its other words, nor the kind of answer asked for ("When was the Centre for
+Creative Leadership founded?" of "Working with the Centre of Creative Leadership, we have
+identified ..."). Where content names an organisation once, that passage ranks far ahead of the
+next, which the features read as a sure answer; in Wikipedia articles, which the judgement is
+fitted on, a name is what the whole article is about, and such quotes almost never happen.
 
 The weights are plain JSON (`answerable.json`), written by `python -m bench.fit_answerability`
 with the figures it measured; nothing here depends on any particular content.
@@ -178,6 +185,14 @@ def _has_number(text: str, question: str) -> bool:
     return any(m.group(0).casefold() not in asked for m in _NUMBER.finditer(text))
 
 
+def _kind_missing(question: str, highlight: str) -> tuple[bool, bool]:
+    """Whether the question asks for a number that `highlight` lacks, and for a name that it lacks."""
+    return (
+        bool(_NUMBER_QUESTION.search(question)) and not _has_number(highlight, question),
+        bool(_NAME_QUESTION.search(question)) and not _has_name(highlight, question),
+    )
+
+
 def _names_missing(question: str, text: str) -> float:
     """The share of the question's names and numbers (capitalised inside it, or digits) not in `text`
     (under any of its names in the glossary: "CQC" is in a text that says "Care Quality Commission")."""
@@ -199,8 +214,7 @@ def features(evidence: Evidence, passages: BM25, sentences: BM25) -> np.ndarray:
     second_score = e.scores[1] if len(e.scores) > 1 else e.scores[0] - 1.0
     passage_coverage, passage_missing = _idf_shares(terms, passages, [e.passage_row])
     highlight_coverage, highlight_missing = _idf_shares(terms, sentences, e.highlight_rows)
-    wants_number = bool(_NUMBER_QUESTION.search(e.question))
-    wants_name = bool(_NAME_QUESTION.search(e.question))
+    number_missing, name_missing = _kind_missing(e.question, e.highlight)
     return np.array(
         [
             e.sentence_cos[0],
@@ -213,10 +227,10 @@ def features(evidence: Evidence, passages: BM25, sentences: BM25) -> np.ndarray:
             passage_missing,
             highlight_missing,
             np.log1p(len(set(terms))),
-            wants_number,
-            wants_number and not _has_number(e.highlight, e.question),
-            wants_name,
-            wants_name and not _has_name(e.highlight, e.question),
+            bool(_NUMBER_QUESTION.search(e.question)),
+            number_missing,
+            bool(_NAME_QUESTION.search(e.question)),
+            name_missing,
             e.sentence_cos[0] * passage_coverage,
             max((_idf_shares(terms, sentences, [row])[0] for row in e.sentence_rows), default=0.0),
             pair_coverage(terms, e.passage_text),
@@ -224,6 +238,28 @@ def features(evidence: Evidence, passages: BM25, sentences: BM25) -> np.ndarray:
         ],
         dtype=np.float64,
     )
+
+
+def mentions_only(question: str, terms: Sequence[str], passage: str, highlight: str) -> bool:
+    """Whether `passage` only mentions what `question` asks about, so cannot be quoted as its answer.
+
+    It holds none of the question's `terms` (qa.lexical.tokenize) besides those of its names
+    (capitalised inside it), and its `highlight` lacks the kind of answer asked for: a number
+    where the question asks "when" or "how many", a name where it asks "who" or "where".
+
+    >>> passage = "Working with the Centre of Creative Leadership, we have identified the tools we need."
+    >>> asked = "When was the Centre for Creative Leadership founded?"
+    >>> mentions_only(asked, tokenize(asked), passage, passage)
+    True
+    >>> asked = "Who worked with the Centre for Creative Leadership?"  # "work" is in the passage
+    >>> mentions_only(asked, tokenize(asked), passage, passage)
+    False
+    """
+    if not any(_kind_missing(question, highlight)):
+        return False
+    names = set(tokenize(" ".join(m.group(0) for m in _CAPITALISED.finditer(question))))
+    asked = {term for term in terms if term not in names and term not in _ASKING}
+    return bool(names and asked) and asked.isdisjoint(tokenize(passage))
 
 
 def teaser_answers(terms: Sequence[str], teaser: str) -> bool:
@@ -320,11 +356,12 @@ class Judge:
             return ANSWERED
         return UNSURE if probability >= self.floor else RELATED
 
-    def decide(self, x: np.ndarray, read: Callable[[], float], *, teaser_lacks: bool = False) -> Verdict:
+    def decide(self, x: np.ndarray, read: Callable[[], float], *, unquotable: bool = False) -> Verdict:
         """The verdict on one search's `features`; `read()` gives the reader's logit when needed.
 
-        `teaser_lacks`: the first passage is a related-content teaser lacking a word the question
-        asks with (`teaser_answers`), so "answered" becomes "unsure".
+        `unquotable`: the first passage cannot be quoted as the answer (a related-content teaser
+        lacking a word the question asks with, `teaser_answers`, or a passage that only mentions
+        what is asked about, `mentions_only`), so "answered" becomes "unsure".
         """
         p = float(self.screen.probability(x))
         low, high = self.band
@@ -334,7 +371,7 @@ class Judge:
             reader = read()
             probability = float(self.full.probability(np.append(x, reader)))
             status = self.outcome(probability)
-        if status == ANSWERED and teaser_lacks:
+        if status == ANSWERED and unquotable:
             status = UNSURE
         return Verdict(status, probability, reader)
 

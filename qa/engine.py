@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import store
-from qa.answerable import Evidence, Judge, features, teaser_answers
+from qa.answerable import Evidence, Judge, features, mentions_only, teaser_answers
 from qa.answerable import judge as shipped_judge
 from qa.config import SETTINGS
 from qa.crossencoder import get_cross_encoder
@@ -68,6 +68,7 @@ class Judgement:
     features: np.ndarray
     passages: list[Passage]
     teaser_lacks: bool = False  # the first passage is a teaser lacking a word asked (qa.answerable)
+    mentions_only: bool = False  # the first passage only mentions what is asked about (qa.answerable)
 
 
 @dataclass(frozen=True)
@@ -377,8 +378,9 @@ class Index:
             return float(get_cross_encoder().score(query, self._sentences(loaded, top.row, highlighted)).max())
 
         lacks = best.related and not teaser_answers(evidence.terms, best.text)
-        verdict = (judge or shipped_judge()).decide(x, read, teaser_lacks=lacks)
-        return Judgement(verdict.status, verdict.probability, np.append(x, verdict.reader), passages, lacks)
+        mentions = mentions_only(query, evidence.terms, best.text, best.highlight)
+        verdict = (judge or shipped_judge()).decide(x, read, unquotable=lacks or mentions)
+        return Judgement(verdict.status, verdict.probability, np.append(x, verdict.reader), passages, lacks, mentions)
 
     @staticmethod
     def _sentences(loaded: _Loaded, row: int, rows: range) -> list[str]:

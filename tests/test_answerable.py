@@ -191,7 +191,7 @@ def test_the_reader_runs_only_inside_the_band_and_then_decides():
     assert no.status == RELATED and no.probability < 0.1
 
 
-def test_a_teaser_lacking_a_word_asked_is_unsure_where_it_would_be_quoted():
+def test_an_unquotable_passage_is_unsure_where_it_would_be_quoted():
     blank = Model(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), np.zeros(len(FEATURES)), 0.0)
     reads = Model(np.zeros(len(FEATURES) + 1), np.ones(len(FEATURES) + 1), np.eye(len(FEATURES) + 1)[-1], 0.0)
     x = np.zeros(len(FEATURES))
@@ -199,10 +199,36 @@ def test_a_teaser_lacking_a_word_asked_is_unsure_where_it_would_be_quoted():
     # Quoted by the screen, and by the full model; unsure and related stay what they are.
     for cascade, logit, says in [(above, 0.0, ANSWERED), (inside, 3.0, ANSWERED), (inside, 0.0, UNSURE)]:
         plain = cascade.decide(x, lambda logit=logit: logit)
-        lacking = cascade.decide(x, lambda logit=logit: logit, teaser_lacks=True)
+        lacking = cascade.decide(x, lambda logit=logit: logit, unquotable=True)
         assert plain.status == says and lacking.status == UNSURE
         assert lacking.probability == plain.probability
-    assert inside.decide(x, lambda: -3.0, teaser_lacks=True).status == RELATED
+    assert inside.decide(x, lambda: -3.0, unquotable=True).status == RELATED
+
+
+CCL = "Working with the Centre of Creative Leadership, we have identified the tools that we need."
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "only"),
+    [
+        # Names the subject, holds no other word asked, lacks a date or a name: only a mention.
+        ("When was the Centre for Creative Leadership founded?", CCL, True),
+        ("Who runs the Center for Creative Leadership?", CCL, True),
+        ("How big is the Centre for Creative Leadership?", CCL, True),
+        # A word asked besides the names ("work" in "Working") is something said of it.
+        ("Who worked with the Centre for Creative Leadership?", CCL, False),
+        # The kind of answer asked for is there: the passage may say it.
+        ("When was the Centre for Creative Leadership founded?", "The Centre for Creative Leadership, in 1970.", False),
+        ("Who runs the Centre for Creative Leadership?", "Ann Lee and the Centre for Creative Leadership.", False),
+        # Without a name, or without a word besides it, there is nothing to tell apart.
+        ("When was it founded?", "It works with the tools that we need.", False),
+        ("Where is the Centre for Creative Leadership?", CCL, False),
+        # No kind of answer asked for: a passage may say what it is in any words.
+        ("What is the Centre for Creative Leadership's headquarters?", CCL, False),
+    ],
+)
+def test_a_passage_that_only_mentions_what_is_asked_about(question, passage, only):
+    assert answerable.mentions_only(question, tokenize(question), passage, passage) is only
 
 
 def test_a_floor_above_the_threshold_is_refused():
@@ -248,6 +274,14 @@ ON_TOPIC_UNANSWERED = [
     "How many hospital trusts have adopted collective leadership?",
     "How much did the NHS spend on leadership training in 2013?",
 ]
+# Each names an organisation the article mentions once, and asks what the article never says of
+# it. They were quoted (0.84-0.88), the passage naming it far ahead of the next: `mentions_only`.
+MENTIONED_ONLY = [
+    "When was the Centre for Creative Leadership founded?",
+    "Where is the Centre for Creative Leadership based?",
+    "How big is the Centre for Creative Leadership?",
+    "Who runs the Centre for Creative Leadership?",
+]
 OFF_TOPIC = [
     "What is the boiling point of water at sea level?",
     "Which team won the 1966 football World Cup final?",
@@ -267,6 +301,14 @@ def test_on_topic_questions_it_does_not_answer_are_never_answered(article_index,
     answer = article_index.ask(question)
     assert answer.status in (RELATED, UNSURE) and not answer.found and answer.passages
     assert answer.text not in answer.passages[0].text  # says so, quotes nothing as the answer
+
+
+@pytest.mark.parametrize("question", MENTIONED_ONLY)
+def test_a_passage_that_only_mentions_what_is_asked_about_is_not_quoted(article_index, question):
+    answer = article_index.ask(question)
+    assert answer.status == UNSURE and not answer.found
+    assert "Centre of Creative Leadership" in answer.passages[0].highlight  # shown, marked, claimed nothing
+    assert answer.text == qa.engine.UNSURE_TEXT
 
 
 @pytest.mark.parametrize("question", OFF_TOPIC)

@@ -28,6 +28,7 @@ def made(n_covered: int, n_uncovered: int, seed: int = 0) -> Results:
         cosine=np.zeros(len(covered)),
         hit1=covered.copy(),  # every covered question's first passage holds its answer
         teaser_lacks=np.zeros(len(covered), dtype=bool),
+        mentions_only=np.zeros(len(covered), dtype=bool),
     )
 
 
@@ -88,6 +89,7 @@ def test_the_article_cross_validation_reports_each_weight_on_held_out_halves(cap
         np.zeros(len(asked)),
         covered.copy(),
         np.zeros(len(asked), dtype=bool),
+        np.zeros(len(asked), dtype=bool),
     )
     settings = Namespace(
         article_cv=[0.0, 0.2], squad2_weight=0.0, quote_uncovered=0.12, refuse_covered=0.03, l2=1.0, band_tolerance=0.01
@@ -147,11 +149,12 @@ def test_the_penalty_cross_validation_reports_each_penalty_on_held_out_articles(
     assert capsys.readouterr().out.splitlines() == first
 
 
-def test_the_fit_is_measured_as_the_service_says_it_a_teaser_lacking_a_word_asked_is_never_quoted():
+@pytest.mark.parametrize("reason", ["teaser_lacks", "mentions_only"])
+def test_the_fit_is_measured_as_the_service_says_it_an_unquotable_passage_is_never_quoted(reason: str):
     fitted = made(1200, 400)
     judge = fit_judge(fitted, [], quote_uncovered=0.12, refuse_covered=0.03, l2=1.0, band_tolerance=0.01)
     plain = apply(judge, fitted)
-    lacking = apply(judge, replace(fitted, teaser_lacks=np.ones(len(fitted.questions), dtype=bool)))
+    lacking = apply(judge, replace(fitted, **{reason: np.ones(len(fitted.questions), dtype=bool)}))
     quoted = plain.status == ANSWERED
     assert quoted.any()
     assert (lacking.status[quoted] == UNSURE).all()

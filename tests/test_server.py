@@ -118,6 +118,12 @@ def test_ask_tells_a_teaser_lacking_a_word_asked_from_an_answer(client):
     assert body["passages"][0]["related"] and "Pramod Achan" in body["passages"][0]["highlight"]
 
 
+def test_ask_quotes_nothing_from_a_passage_that_only_mentions_what_is_asked_about(client):
+    body = client.post("/api/v1/ask", json={"question": "Who runs the Centre for Creative Leadership?"}).json()
+    assert body["status"] == "unsure" and body["found"] is False and body["answer"] == qa.engine.UNSURE_TEXT
+    assert "Centre of Creative Leadership" in body["passages"][0]["highlight"]
+
+
 def test_retrieve_returns_k_passages_best_first(client):
     response = client.post("/api/v1/retrieve", json={"question": QUESTION, "k": 4})
     passages = response.json()["passages"]
