@@ -262,24 +262,33 @@ def mentions_only(question: str, terms: Sequence[str], passage: str, highlight: 
     return bool(names and asked) and asked.isdisjoint(tokenize(passage))
 
 
-def teaser_answers(terms: Sequence[str], teaser: str) -> bool:
-    """Whether a related-content teaser may be quoted as the answer: it holds every term asked.
+def teaser_answers(question: str, terms: Sequence[str], teaser: str, highlight: str) -> bool:
+    """Whether a related-content teaser may be quoted as the answer: it holds every term asked, and
+    its `highlight` the kind of answer asked for (a number for "when" or "how many", a name for "who").
 
     A teaser sums up another page ("Suzie Bailey ... comments on the latest NHS Staff Survey"). It
     answers what it says itself (who commented, and on what), but not what that page says ("What
     did the survey results show?"), which only the other page holds. The judgement, fitted on body
     text, reads both alike: the teaser shares the names and the topic. So a teaser lacking a word
-    the question asks with is at most "unsure" (`Judge.decide`). `terms` are the question's, as
-    `Evidence.terms`; the words that only frame a question ("say", "how many") are not asked.
+    the question asks with, or the kind of answer it asks for, is at most "unsure" (`Judge.decide`).
+    `terms` are the question's, as `Evidence.terms`; the words that only frame a question ("say",
+    "how many") are not asked.
 
-    >>> teaser = "Suzie Bailey comments on the latest NHS Staff Survey."
-    >>> teaser_answers(tokenize("Who commented on the NHS Staff Survey?"), teaser)
+    >>> highlight = "Suzie Bailey comments on the latest NHS Staff Survey."
+    >>> teaser = highlight + " Press release, 13 March 2025"
+    >>> asked = "Who commented on the NHS Staff Survey?"
+    >>> teaser_answers(asked, tokenize(asked), teaser, highlight)
     True
-    >>> teaser_answers(tokenize("What did Suzie Bailey say the survey results showed?"), teaser)
+    >>> asked = "What did Suzie Bailey say the survey results showed?"
+    >>> teaser_answers(asked, tokenize(asked), teaser, highlight)
+    False
+    >>> asked = "How many staff commented on the NHS Staff Survey?"  # every word, but no number
+    >>> teaser_answers(asked, tokenize(asked), teaser, highlight)
     False
     """
     held = set(tokenize(teaser))
-    return all(term in held or term in _ASKING for term in terms)
+    holds_words = all(term in held or term in _ASKING for term in terms)
+    return holds_words and not any(_kind_missing(question, highlight))
 
 
 @dataclass(frozen=True)

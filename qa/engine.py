@@ -377,7 +377,7 @@ class Index:
         def read() -> float:
             return float(get_cross_encoder().score(query, self._sentences(loaded, top.row, highlighted)).max())
 
-        lacks = best.related and not teaser_answers(evidence.terms, best.text)
+        lacks = best.related and not teaser_answers(query, evidence.terms, best.text, best.highlight)
         mentions = mentions_only(query, evidence.terms, best.text, best.highlight)
         verdict = (judge or shipped_judge()).decide(x, read, unquotable=lacks or mentions)
         return Judgement(verdict.status, verdict.probability, np.append(x, verdict.reader), passages, lacks, mentions)
