@@ -48,6 +48,16 @@ _THE_DOCUMENT = re.compile(
 )
 
 
+# A request for a definition, asked as the question it means ("define culture", "the meaning of
+# culture", "collective leadership definition": "What is culture?"). Asked so, the request's words
+# were the rarest fact no passage holds: the definition itself was told "not answered".
+_DEFINE = re.compile(
+    r"^(?:define|(?:what(?:'s|’s| is) |give me )?(?:a |the )?(?:definition|meaning) of)\s+(?P<term>[^?.!]+?)[\s?.!]*$"
+    r"|^(?!.*\b(?:what|who|whom|whose|which|when|where|why|how|in|of|its|their|the)\b)"  # words, not a question
+    r"(?P<keyword>[\w'’ -]{1,60}?)\s+(?:definition|meaning)[\s?.!]*$",
+    re.IGNORECASE,
+)
+
 # What an author is asked to have done when the question is about what the content says.
 _REPORTING = (
     r"say|think|believe|argue|suggest|claim|feel|write|note|reckon|insist|mean|want|hope|recommend"
@@ -72,7 +82,8 @@ def _speaker_frames(speaker: str) -> re.Pattern[str]:
 
 
 def what_is_asked(question: str, speaker: str = "") -> str:
-    """`question` less a request around it, thanks after it and its naming of the document.
+    """`question` less a request around it, thanks after it and its naming of the document; a
+    request for a definition asked as "What is ...?".
 
     `speaker` is the one author who wrote all of the content, if there is one: naming them as the
     one who says it is cut too.
@@ -94,10 +105,14 @@ def what_is_asked(question: str, speaker: str = "") -> str:
     'What is culture?'
     >>> what_is_asked("Where does Michael West work?", "Michael West")
     'Where does Michael West work?'
+    >>> what_is_asked("Please define culture."), what_is_asked("collective leadership definition")
+    ('What is culture?', 'What is collective leadership?')
     """
     asked, before = _THANKS.sub("", question), None
     while asked != before:  # "Hi, please can you tell me ..." is three requests
         before, asked = asked, _REQUEST.sub("", asked, count=1)
+    if define := _DEFINE.match(asked.strip()):
+        asked = f"What is {define['term'] or define['keyword']}?"
     asked = _THE_DOCUMENT.sub(" ", asked)
     if speaker:
         asked = _speaker_frames(speaker).sub(lambda m: f" {m['aux'] or ''} ", asked)
