@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 from tqdm import tqdm
 
-from index.clean import byline, byline_words
+from index.clean import byline_words
 from index.read import Unusable, read
 from index.split import chunk
 from qa import store
@@ -30,7 +30,7 @@ from qa.errors import BuildError, IndexCorruptError, IndexNotFoundError
 from qa.lexical import BM25, indexed_text
 from qa.search import make_dense
 from qa.sources import SourceFile, discover, file_hash
-from qa.types import Document, Passage
+from qa.types import Document, Passage, byline
 
 log = logging.getLogger(__name__)
 

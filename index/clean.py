@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from qa.reference import TEASER_TAGS
-from qa.types import Document, Section
+from qa.types import Document, Section, byline
 
 log = logging.getLogger(__name__)
 
@@ -103,15 +103,6 @@ def clean_page(raw: str, source: str, fallback_title: str = "") -> Document:
         text += "\n".join(teaser)
         sections.append(Section(start, len(text), RELATED))
     return Document(source=source, title=title, text=text, metadata=metadata, sections=tuple(sections))
-
-
-def byline(author: str, date: str) -> list[str]:
-    """The lines that lead a document's first paragraph, so "who wrote it / when" is answered.
-
-    The title is not among them: it is metadata, shown with every citation and indexed with
-    every passage; repeated in the text it would pull questions naming the subject to the top.
-    """
-    return [f"By {author}"] * bool(author) + [f"Published {date}"] * bool(date)
 
 
 # How readers ask for the byline ("Who wrote this?", "Who is the author?"): "By <author>" holds none

@@ -5,7 +5,7 @@ and what the file says about itself (title, author, date); `compose` lays them o
 `Document` whose text separates paragraphs with a blank line (see `index.split`):
 
 - "By author" and "Published date" (only a date the document declares) lead the first paragraph
-  (`index.clean.byline`, as for saved web pages), so the opening passage answers "who wrote it,
+  (`qa.types.byline`, as for saved web pages), so the opening passage answers "who wrote it,
   and when"; the title is metadata, and a first block repeating it is dropped;
 - a heading leads the paragraph under it, on a line of its own (a hard break ends a sentence),
   so it reads as the section's title and gives the passage its topic, but is never a passage
@@ -36,10 +36,9 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
-from index.clean import byline
 from qa.config import SETTINGS
 from qa.sources import SourceFile
-from qa.types import Document
+from qa.types import Document, byline
 
 log = logging.getLogger(__name__)
 

@@ -46,7 +46,7 @@ def _readable(answer: Answer) -> str:
     for n, p in enumerate(answer.passages, start=1):
         page = f"page {p.page}, " if p.page else ""
         where = f"{p.title} ({p.source}, {page}paragraph {p.paragraph}{', ' + p.section if p.section else ''})"
-        lines.append(f"[{n}] {where}  relevance: {p.relevance}")
+        lines.append(f"[{n}] {where}" + f"  relevance: {p.relevance}" * bool(p.relevance))  # unrated: an opening
         marked = p.text[: p.highlight_start] + "»" + p.highlight + "«" + p.text[p.highlight_end :]
         lines += textwrap.wrap(marked, width=100, initial_indent="    ", subsequent_indent="    ")
         lines.append("")

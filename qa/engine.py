@@ -22,11 +22,11 @@ from qa.crossencoder import get_cross_encoder
 from qa.embed import model_id, question_batcher
 from qa.errors import IndexCorruptError, IndexNotFoundError
 from qa.followup import contextualize
-from qa.framing import what_is_asked
+from qa.framing import about_the_content, what_is_asked
 from qa.lexical import BM25, tokenize
 from qa.search import Corpus, Hit, rank
 from qa.spelling import english, mend
-from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer, Document, Passage
+from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE, Answer, Document, Passage, byline
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,9 @@ RELATED_TEXT = (
 class Judgement:
     """One search and the verdict on it: the passages, the status and why.
 
-    `probability` is the judgement's P(answered) (qa.answerable), zero off topic; `features`
-    what it read: the search's features, then the reader's logit (NaN where it did not run).
+    `probability` is the judgement's P(answered) (qa.answerable), zero off topic, NaN for a
+    question about what the content is about (no judgement is made); `features` what it read:
+    the search's features, then the reader's logit (NaN where it did not run), none for those.
     """
 
     status: str
@@ -138,6 +139,28 @@ class _Loaded:
         # The one author who wrote all of the content, if there is one (qa.framing).
         authors = {str(d.metadata.get("author", "")).strip() for d in data.documents.values()}
         self.speaker = authors.pop() if len(authors) == 1 else ""
+        self.openings = _openings(data)
+
+
+def _openings(data: store.IndexData) -> list[tuple[int, int]]:
+    """Each document's opening sentence, as (passage row, sentence row), in the manifest's order.
+
+    That is its first body sentence of five words or more, not a byline line (qa.types.byline):
+    a heading or a name alone says nothing about the document.
+    """
+    found: dict[str, tuple[int, int]] = {}
+    for row, (at, start, end) in enumerate(data.sentences.tolist()):
+        passage = data.passages[at]
+        if passage.source in found or passage.related:
+            continue
+        document = data.documents[passage.source]
+        sentence = document.text[start:end].strip()
+        declared = byline(document.metadata.get("author", ""), document.metadata.get("date", ""))
+        if len(sentence.split()) >= 5 and sentence not in declared:
+            found[passage.source] = (at, row)
+            if len(found) == len(data.documents):
+                break
+    return [found[d["source"]] for d in data.manifest["documents"] if d["source"] in found]
 
 
 class Index:
@@ -285,25 +308,23 @@ class Index:
         return question_batcher().submit(query)
 
     @staticmethod
-    def _passage(data: store.IndexData, hit: Hit) -> Passage:
-        passage = data.passages[hit.row]
-        start = int(data.sentences[hit.first, 1]) - passage.start
-        end = int(data.sentences[hit.last, 2]) - passage.start
+    def _marked(data: store.IndexData, row: int, first: int, last: int) -> Passage:
+        """Passage `row` with its sentences `first` to `last` (rows of `data.sentences`) as its highlight."""
+        passage = data.passages[row]
+        start = int(data.sentences[first, 1]) - passage.start
+        end = int(data.sentences[last, 2]) - passage.start
+        return replace(passage, highlight=passage.text[start:end], highlight_start=start, highlight_end=end)
+
+    @classmethod
+    def _passage(cls, data: store.IndexData, hit: Hit) -> Passage:
         if hit.relevance >= HIGH_THRESHOLD:
             relevance = "high"
         elif hit.relevance >= TOPIC_THRESHOLD:
             relevance = "medium"
         else:
             relevance = "low"
-        return replace(
-            passage,
-            score=hit.score,
-            similarity=hit.relevance,
-            relevance=relevance,
-            highlight=passage.text[start:end],
-            highlight_start=start,
-            highlight_end=end,
-        )
+        marked = cls._marked(data, hit.row, hit.first, hit.last)
+        return replace(marked, score=hit.score, similarity=hit.relevance, relevance=relevance)
 
     def ask(
         self,
@@ -350,6 +371,8 @@ class Index:
         return self._judge(loaded, query, embedded(), k, judge)
 
     def _judge(self, loaded: _Loaded, query: str, vector: np.ndarray, k: int, judge: Judge | None = None) -> Judgement:
+        if about_the_content(query):
+            return self._about(loaded, k)
         hits = rank(loaded.corpus, vector, query, max(k, 2))  # the second passage gives the gaps
         passages = [self._passage(loaded.data, hit) for hit in hits[:k]]
         if not hits:
@@ -381,6 +404,18 @@ class Index:
         mentions = mentions_only(query, evidence.terms, best.text, best.highlight)
         verdict = (judge or shipped_judge()).decide(x, read, unquotable=lacks or mentions)
         return Judgement(verdict.status, verdict.probability, np.append(x, verdict.reader), passages, lacks, mentions)
+
+    def _about(self, loaded: _Loaded, k: int) -> Judgement:
+        """What the content says it is about: each document's opening sentence, marked in its passage.
+
+        No passage says what its document is about, and the search found none that did ("What is
+        this article about?" was told "not answered"); a document's opening does, in its own
+        words. From one document, that is the answer; from several, which one was meant is not
+        known, so the first `k` are shown as "unsure". The judgement makes no call: NaN.
+        """
+        passages = [self._marked(loaded.data, row, sentence, sentence) for row, sentence in loaded.openings[:k]]
+        status = ANSWERED if len(loaded.openings) == 1 else UNSURE if passages else NOT_COVERED
+        return Judgement(status, float("nan"), np.zeros(0), passages)
 
     @staticmethod
     def _sentences(loaded: _Loaded, row: int, rows: range) -> list[str]:

@@ -40,10 +40,17 @@ _REQUEST = re.compile(
 _THANKS = re.compile(
     r"(?<=[?.!])\s*(?:thanks|thank you|many thanks|cheers)(?: (?:very much|so much|a lot))?[\s.!]*$", re.IGNORECASE
 )
-_THE_DOCUMENT = re.compile(
-    r"(?:\b(?:according to|in|on|from|of)\s+)?"
-    r"\b(?:(?:this|the)\s+(?:article|blog(?:\s+post)?|piece|web\s*page|page)"
-    r"|this\s+(?:document|text|passage|post|talk|video|interview|report))(?:['’]s)?\b",
+_THE = r"(?:this|the)\s+(?:article|blog(?:\s+post)?|piece|web\s*page|page)"
+_THIS = r"this\s+(?:document|text|passage|post|talk|video|interview|report)"
+_THE_DOCUMENT = re.compile(rf"(?:\b(?:according to|in|on|from|of)\s+)?\b(?:{_THE}|{_THIS})(?:['’]s)?\b", re.IGNORECASE)
+# Asking what the content itself is about, as a whole: nothing but that.
+_CONTENT = rf"(?:{_THE}|{_THIS}|(?:this|the)\s+content|it|this)"
+_ABOUT = re.compile(
+    rf"^(?:what(?:'s|’s| is)\s+{_CONTENT}\s+(?:all\s+)?about"
+    rf"|(?:please\s+)?(?:summari[sz]e|sum up)(?:\s+{_CONTENT})?"
+    rf"|(?:(?:give me|what(?:'s|’s| is))\s+)?(?:a|an|the)\s+(?:summary|overview|gist)(?:\s+of\s+{_CONTENT})?"
+    rf"|what(?:'s|’s| is| are)\s+the\s+(?:main|key|central)\s+(?:point|message|idea|argument)s?(?:\s+of\s+{_CONTENT})?"
+    rf"|tl;?\s*dr)[\s?.!]*$",
     re.IGNORECASE,
 )
 
@@ -79,6 +86,19 @@ def _speaker_frames(speaker: str) -> re.Pattern[str]:
         rf"|\b{name}['’]s\s+(?=(?:view|views|opinion|thoughts|definition|advice|argument)\b)",
         re.IGNORECASE,
     )
+
+
+def about_the_content(question: str) -> bool:
+    """Whether `question` asks only what the content itself is about ("What is this article
+    about?", "Summarise the article", "What are the main points?"). No passage says that of
+    itself; the content's own opening does (qa.engine).
+
+    >>> about_the_content("What is this article about?"), about_the_content("Give me a summary.")
+    (True, True)
+    >>> about_the_content("What is the report about?")  # the content may speak of a report
+    False
+    """
+    return bool(_ABOUT.match(question.strip()))
 
 
 def what_is_asked(question: str, speaker: str = "") -> str:

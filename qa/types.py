@@ -51,6 +51,15 @@ class Document:
         return bisect_right(self.pages, offset)
 
 
+def byline(author: str, date: str) -> list[str]:
+    """The lines that lead a document's text where it declares them, so "who wrote it / when" is answered.
+
+    The title is not among them: it is metadata, shown with every citation and indexed with
+    every passage; repeated in the text it would pull questions naming the subject to the top.
+    """
+    return [f"By {author}"] * bool(author) + [f"Published {date}"] * bool(date)
+
+
 @dataclass(frozen=True)
 class Passage:
     """A readable unit of a document (whole sentences) and, once retrieved, how well it answers.

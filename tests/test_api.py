@@ -104,6 +104,45 @@ def test_the_authors_name_is_kept_where_it_tells_documents_apart(tmp_path):
     assert "each ward team sets its own quality goals" in answer.passages[0].highlight
 
 
+STANDFIRST = (
+    "Michael West, Senior Fellow at The King's Fund, explains that to continually improve health and social care, "
+    "we must design collective leadership into NHS strategy – encouraging the participation and involvement of all "
+    "NHS staff."
+)
+
+
+@pytest.mark.parametrize(
+    "question", ["What is this article about?", "Summarise the article.", "What are the main points?", "tl;dr"]
+)
+def test_what_the_content_is_about_is_answered_by_its_opening(article_index, question):
+    # Was "not answered" (or "not covered"): no passage says what the article is about; its
+    # standfirst does, under the byline, in its own words.
+    answer = article_index.ask(question)
+    assert (answer.status, answer.text) == (ANSWERED, STANDFIRST)
+    (opening,) = article_index.ask(question, k=5).passages  # one document, one opening
+    assert opening.highlight == STANDFIRST and opening.text.startswith("By Michael West\nPublished 4 June 2014")
+    assert opening.relevance == ""  # not rated: no search ranked it
+
+
+def test_what_several_documents_are_about_is_each_ones_opening_and_unsure_which(tmp_path):
+    from index import build
+
+    from .conftest import ARTICLE
+
+    note = tmp_path / "note.md"
+    note.write_text(
+        "---\ntitle: Leading wards\n---\n# Introduction\n\n"
+        "Ward teams that set their own quality goals each month report fewer incidents. Here is how.\n"
+    )
+    build([ARTICLE, note], tmp_path / "index", progress=False)
+    answer = qa.Index.load(tmp_path / "index").ask("What is this article about?", k=5)
+    assert answer.status == UNSURE and not answer.found  # which document "this" is, is not known
+    assert [p.highlight for p in answer.passages] == [
+        STANDFIRST,
+        "Ward teams that set their own quality goals each month report fewer incidents.",  # not the heading
+    ]
+
+
 @pytest.mark.parametrize(
     "question", ["Who won the 2018 FIFA World Cup?", "How do I bake sourdough bread?", "What is the GDP of Germany?"]
 )

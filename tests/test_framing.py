@@ -1,6 +1,6 @@
 import pytest
 
-from qa.framing import what_is_asked
+from qa.framing import about_the_content, what_is_asked
 from qa.lexical import tokenize
 
 PLAIN = "What is collective leadership?"
@@ -48,6 +48,25 @@ def test_a_request_for_a_definition_is_asked_as_what_it_means(request_):
 )
 def test_a_question_about_a_definition_is_kept(question):
     assert what_is_asked(question) == question
+
+
+@pytest.mark.parametrize(
+    ("question", "about"),
+    [
+        ("What is this article about?", True),
+        ("What's it all about?", True),
+        ("Summarize this page", True),
+        ("Give me an overview of the content.", True),
+        ("What are the key messages of this video?", True),
+        ("TLDR", True),
+        ("What is collective leadership about?", False),
+        ("Summarise collective leadership", False),  # a topic: searched as asked
+        ("What is the main point of collective leadership?", False),
+        ("What is the report about?", False),  # the content may speak of a report
+    ],
+)
+def test_asking_what_the_content_itself_is_about(question, about):
+    assert about_the_content(what_is_asked(question)) is about
 
 
 def test_words_that_ask_for_facts_are_kept():

@@ -124,6 +124,12 @@ def test_ask_quotes_nothing_from_a_passage_that_only_mentions_what_is_asked_abou
     assert "Centre of Creative Leadership" in body["passages"][0]["highlight"]
 
 
+def test_ask_what_the_content_is_about_quotes_its_opening(client):
+    body = client.post("/api/v1/ask", json={"question": "What is this article about?"}).json()
+    assert body["status"] == "answered" and body["answer"].startswith("Michael West, Senior Fellow at The King's Fund")
+    assert body["passages"][0]["highlight"] == body["answer"] and body["passages"][0]["relevance"] == ""
+
+
 def test_retrieve_returns_k_passages_best_first(client):
     response = client.post("/api/v1/retrieve", json={"question": QUESTION, "k": 4})
     passages = response.json()["passages"]
