@@ -240,6 +240,20 @@ def features(evidence: Evidence, passages: BM25, sentences: BM25) -> np.ndarray:
     )
 
 
+def _names_of(question: str, passage: str) -> str:
+    """The names in `question`: its capitalised words or, typed without capitals, its words that
+    `passage` capitalises ("the centre for creative leadership" of "the Centre of Creative Leadership").
+
+    >>> _names_of("who runs the centre for creative leadership?", "With the Centre of Creative Leadership, we")
+    'centre creative leadership'
+    """
+    typed = [m.group(0) for m in _CAPITALISED.finditer(question)]
+    if typed:
+        return " ".join(typed)
+    capitalised = {_name_key(m.group(0)) for m in _CAPITALISED.finditer(passage)}
+    return " ".join(w for w in re.findall(r"[\w'’-]+", question) if _holds(capitalised, _name_key(w)))
+
+
 def mentions_only(question: str, terms: Sequence[str], passage: str, highlight: str) -> bool:
     """Whether `passage` only mentions what `question` asks about, so cannot be quoted as its answer.
 
@@ -257,7 +271,7 @@ def mentions_only(question: str, terms: Sequence[str], passage: str, highlight: 
     """
     if not any(_kind_missing(question, highlight)):
         return False
-    names = set(tokenize(" ".join(m.group(0) for m in _CAPITALISED.finditer(question))))
+    names = set(tokenize(_names_of(question, passage)))
     asked = {term for term in terms if term not in names and term not in _ASKING}
     return bool(names and asked) and asked.isdisjoint(tokenize(passage))
 
