@@ -10,7 +10,9 @@
    word pairs that they repeat (`pair_coverage`): words shared one by one are common on a topic,
    a shared phrase is what an answer repeats. Neither BM25 nor the embedding sees word order.
 5. The highlight is the passage's sentence with the best 0.5 x cosine + 0.5 x its sentence-BM25
-   share; a short one (under 150 characters) is joined by the next sentence.
+   share, or the first after it saying a word the question does not (one that only repeats the
+   question's words cannot answer it: "By Michael West" for "Who is Michael West?"); a short one
+   (under 150 characters) is joined by the next sentence.
 6. Relevance: the best sentence cosine of a passage plus 0.2 x the idf-weighted share of the
    question's terms that the passage (with its title) contains. Unlike fused scores, this is
    comparable across questions, so it decides whether a question is answered at all.
@@ -158,12 +160,14 @@ def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]
     order = order[:k]
 
     sentence_lexical = corpus.sentence_lexical.scores(terms)
+    asked = set(terms)
     hits = []
     for i in order:
         row = int(rows[i])
         lo, hi = int(corpus.first_sentence[row]), int(corpus.first_sentence[row + 1])
         sims = sentence_sims[segments[i] : segments[i] + hi - lo]
-        first, last = highlight(sims, sentence_lexical[lo:hi], corpus.sentence_spans[lo:hi])
+        echoes = _echoes(corpus, row, lo, hi, asked)
+        first, last = highlight(sims, sentence_lexical[lo:hi], corpus.sentence_spans[lo:hi], echoes)
         coverage = corpus.lexical.coverage(terms, row)
         relevance = float(best_sentence[i]) + COVERAGE_WEIGHT * coverage
         hits.append(
@@ -181,14 +185,32 @@ def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]
     return hits
 
 
-def highlight(sims: np.ndarray, lexical: np.ndarray, spans: np.ndarray) -> tuple[int, int]:
+def _echoes(corpus: Corpus, row: int, lo: int, hi: int, asked: set[str]) -> np.ndarray:
+    """For sentences `lo` to `hi` of passage `row`: whether each holds no term outside `asked`."""
+    passage = corpus.passages[row]
+    spans = corpus.sentence_spans[lo:hi] - passage.start
+    return np.array([set(tokenize(passage.text[int(a) : int(b)])) <= asked for a, b in spans], dtype=bool)
+
+
+def highlight(
+    sims: np.ndarray, lexical: np.ndarray, spans: np.ndarray, echoes: np.ndarray | None = None
+) -> tuple[int, int]:
     """The first and last (inclusive) of a passage's sentences that answer best.
 
-    >>> highlight(np.array([0.2, 0.9, 0.1]), np.array([0.0, 1.0, 0.0]), np.array([[0, 9], [10, 40], [41, 300]]))
+    `echoes` marks the sentences holding no word the question does not. One cannot answer it,
+    so where the best is one, the highlight moves on to the sentence after it: what follows a
+    byline's name or a heading that repeats the question is what says something of it.
+
+    >>> spans = np.array([[0, 9], [10, 40], [41, 300]])
+    >>> highlight(np.array([0.2, 0.9, 0.1]), np.array([0.0, 1.0, 0.0]), spans)
     (1, 2)
+    >>> highlight(np.array([0.2, 0.9, 0.1]), np.array([0.0, 1.0, 0.0]), spans, np.array([False, True, False]))
+    (2, 2)
     """
     top = float(lexical.max()) if len(lexical) else 0.0
     share = lexical / top if top > 0 else np.zeros_like(lexical)
     best = int(np.argmax(HIGHLIGHT_DENSE_WEIGHT * sims + (1 - HIGHLIGHT_DENSE_WEIGHT) * share))
+    while echoes is not None and echoes[best] and best + 1 < len(spans):
+        best += 1
     short = spans[best][1] - spans[best][0] < HIGHLIGHT_MIN_CHARS
     return best, best + 1 if short and best + 1 < len(spans) else best

@@ -89,6 +89,21 @@ def test_a_question_about_the_author_keeps_his_name(article_index):
     assert "Senior Fellow at The King's Fund" in article_index.ask("Who is Michael West?").passages[0].text
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("Who is Michael West?", "Michael West, Senior Fellow at The King's Fund"),
+        ("What does Michael West do?", "Michael West, Senior Fellow at The King's Fund"),
+        ("When did Michael West publish this?", "Published 4 June 2014"),
+    ],
+)
+def test_a_sentence_repeating_only_the_question_s_words_is_not_what_is_quoted(article_index, question, sentence):
+    # "By Michael West" holds nothing the question does not, yet was quoted (with the date line
+    # after it) as who he is: the highlight moves on to the sentences after it.
+    answer = article_index.ask(question)
+    assert answer.found and sentence in answer.text and not answer.text.startswith("By Michael West")
+
+
 def test_the_authors_name_is_kept_where_it_tells_documents_apart(tmp_path):
     from index import build
 
