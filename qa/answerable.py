@@ -254,6 +254,52 @@ def _names_of(question: str, passage: str) -> str:
     return " ".join(w for w in re.findall(r"[\w'’-]+", question) if _holds(capitalised, _name_key(w)))
 
 
+# Asking what or who a name is, and nothing else: "What is the King's Fund?", "Who is Suzie Bailey?".
+_WHAT_IS = re.compile(
+    r"^\s*(?:what|who)(?:['’]s|\s+is|\s+are|\s+was|\s+were)\s+(?:the\s+)?(?P<name>[^?]+?)[\s?]*$", re.I
+)
+_GLUE = frozenset({"of", "for", "and", "the", "de", "von", "van"})  # words joining a name's
+
+
+def _spelled(name: str) -> str:
+    """A pattern for `name` as a text may spell it: its words, either apostrophe, any joining word
+    ("Centre of Creative Leadership" for "Centre for Creative Leadership")."""
+    words = re.findall(r"\w+", name)
+    glue = "|".join(sorted(_GLUE))
+    return r"\W{0,3}".join(f"(?:{glue})" if w.lower() in _GLUE else re.escape(w) for w in words)
+
+
+def _says_what(name: str, text: str) -> bool:
+    """Whether `text` says what `name` is: the name opening a sentence or line followed by a comma,
+    a bracket, a dash or a colon ("Suzie Bailey, Director of ..."), or "<name> is", "is <name>".
+
+    >>> _says_what("King's Fund", "The King’s Fund responds to the NHS Staff Survey")
+    False
+    >>> _says_what("Suzie Bailey", "Press release. Suzie Bailey, Director of Leadership, comments")
+    True
+    """
+    n = _spelled(name)
+    return bool(
+        re.search(rf"(?:^|[.!?]\s|\n)\s*(?:the\s+)?{n}\s*[,(–:-]", text, re.I)  # "Suzie Bailey, Director"
+        or re.search(rf"\b{n}\W{{0,2}}(?:,\s*(?:the|an?)\b|\s*\()", text, re.I)  # "Plasmodium, the parasite"
+        or re.search(rf"\b{n}\s+(?:is|are|was|were)\b", text, re.I)
+        or re.search(rf"\b(?:is|are|was|were|called|named|known as)\s+(?:the\s+|an?\s+)?{n}\b", text, re.I)
+    )
+
+
+def _only_names(words: str, names: str) -> bool:
+    """Whether `words` are nothing but `names` (and the words joining a name: "Centre for ...").
+
+    >>> _only_names("Centre for Creative Leadership", "Centre Creative Leadership")
+    True
+    >>> _only_names("on the Panel", "Panel")
+    False
+    """
+    named = {_name_key(name) for name in names.split()}
+    spelled = [_name_key(word) for word in re.findall(r"[\w'’.-]+", words)]
+    return bool(spelled) and spelled[0] in named and all(w in named or w in _GLUE for w in spelled)
+
+
 def mentions_only(question: str, terms: Sequence[str], passage: str, highlight: str) -> bool:
     """Whether `passage` only mentions what `question` asks about, so cannot be quoted as its answer.
 
@@ -278,7 +324,8 @@ def mentions_only(question: str, terms: Sequence[str], passage: str, highlight: 
 
 def teaser_answers(question: str, terms: Sequence[str], teaser: str, highlight: str) -> bool:
     """Whether a related-content teaser may be quoted as the answer: it holds every term asked, and
-    its `highlight` the kind of answer asked for (a number for "when" or "how many", a name for "who").
+    its `highlight` the kind of answer asked for (a number for "when" or "how many", a name for
+    "who") and, asked what or who a name is, says it ("Suzie Bailey, Director of ...").
 
     A teaser sums up another page ("Suzie Bailey ... comments on the latest NHS Staff Survey"). It
     answers what it says itself (who commented, and on what), but not what that page says ("What
@@ -299,9 +346,15 @@ def teaser_answers(question: str, terms: Sequence[str], teaser: str, highlight: 
     >>> asked = "How many staff commented on the NHS Staff Survey?"  # every word, but no number
     >>> teaser_answers(asked, tokenize(asked), teaser, highlight)
     False
+    >>> asked = "What is the NHS Staff Survey?"  # named, not said what it is
+    >>> teaser_answers(asked, tokenize(asked), teaser, highlight)
+    False
     """
     held = set(tokenize(teaser))
     holds_words = all(term in held or term in _ASKING for term in terms)
+    what = _WHAT_IS.match(question)
+    if what and _only_names(what["name"], _names_of(question, teaser)) and not _says_what(what["name"], highlight):
+        return False
     return holds_words and not any(_kind_missing(question, highlight))
 
 

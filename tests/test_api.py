@@ -184,6 +184,9 @@ def test_teasers_are_marked_as_related(article_index):
         # These two hold every word asked, but no number in the marked sentence.
         ("How many clinicians are in leadership roles?", "Pramod Achan, former clinical"),
         ("How many staff responded to the NHS Staff Survey?", "Suzie Bailey"),
+        # Asked what or who a name is: these name it, and say something else of it.
+        ("What is the King's Fund?", "The King’s Fund responds to the NHS Staff Survey"),
+        ("Who is Sally Hulks?", "Sally Hulks looks back"),
     ],
 )
 def test_a_teaser_is_never_quoted_for_what_only_the_page_it_links_to_says(article_index, question, teaser):
@@ -201,6 +204,7 @@ def test_a_teaser_is_never_quoted_for_what_only_the_page_it_links_to_says(articl
         ("What did Sally Hulks look back on?", "five-year clinical leadership development programme"),
         ("Is the team coaching event free?", "free online event"),
         ("Who is Pramod Achan?", "former clinical director at Barts Health NHS Trust"),
+        ("Who is Suzie Bailey?", "Director of Leadership and Organisational Development"),
     ],
 )
 def test_a_teaser_is_quoted_for_what_it_says_itself(article_index, question, sentence):
