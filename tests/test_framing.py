@@ -69,6 +69,20 @@ def test_asking_what_the_content_itself_is_about(question, about):
     assert about_the_content(what_is_asked(question)) is about
 
 
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("Does the article mention gender?", "What about gender?"),
+        ("Does it say anything about nurses?", "What about nurses?"),
+        ("Is there anything in this video about race?", "What about race?"),
+        ("Does West ever discuss diversity?", "What about diversity?"),
+        ("Does Suzie Bailey mention race?", "Does Suzie Bailey mention race?"),  # not the content's author
+    ],
+)
+def test_asking_whether_the_content_speaks_of_a_topic_is_asked_as_what_about_it(question, asked):
+    assert what_is_asked(question, "Michael West") == asked
+
+
 def test_words_that_ask_for_facts_are_kept():
     # Only a request at the start is cut: "tell" inside a question is what it asks about.
     assert "tell" in tokenize(what_is_asked("What did West tell the staff?"))
@@ -111,6 +125,19 @@ def test_the_author_is_cut_as_the_subject_of_what_is_said(question, asked):
 )
 def test_a_question_about_the_author_keeps_the_name(question):
     assert what_is_asked(question, "Michael West") == question
+
+
+@pytest.mark.parametrize(
+    ("framed", "named"),
+    [
+        ("What does he say collective leadership is?", "What does West say collective leadership is?"),
+        ("What does the author say collective leadership is?", "What does West say collective leadership is?"),
+        ("What is culture, according to the author?", "What is culture, according to West?"),
+        ("What is collective leadership, in his words?", "What is collective leadership, in West's words?"),
+    ],
+)
+def test_the_content_s_one_author_named_by_pronoun_or_as_the_author_is_cut_too(framed, named):
+    assert what_is_asked(framed, "Michael West") == what_is_asked(named, "Michael West") != named
 
 
 def test_a_question_that_is_only_framing_is_kept_whole():
