@@ -294,12 +294,12 @@ class Index:
     def _asked(self, view: IndexView | None, question: str) -> tuple[_Loaded, str]:
         """The loaded index to answer from, and what `question` asks of it.
 
-        That is the question less the words that only frame it (qa.framing; naming the content's
-        one author as the one who says it among them), its typing slips mended to the index's
-        words (qa.spelling): what is embedded, searched, judged and read.
+        That is the question with its typing slips mended to the index's words (qa.spelling), less
+        the words that only frame it (qa.framing; naming the content's one author as the one who
+        says it among them, "Micheal West" once mended): what is embedded, searched, judged and read.
         """
         loaded = self._of(view)
-        return loaded, mend(what_is_asked(question, loaded.speaker), loaded.corpus.lexical)
+        return loaded, what_is_asked(mend(question, loaded.corpus.lexical), loaded.speaker)
 
     @staticmethod
     def _submit(query: str, k: int) -> Callable[[], np.ndarray]:

@@ -265,12 +265,14 @@ class BM25:
             present += weight if self.contains(term, row) else 0.0
         return present / total if total > 0 else 0.0
 
+    def rows_of(self, term: str) -> np.ndarray:
+        """The rows holding the (tokenized) `term`, ascending; none for a term no row holds."""
+        t = self.vocab.get(term)
+        return self.rows[self.indptr[t] : self.indptr[t + 1]] if t is not None else self.rows[:0]
+
     def contains(self, term: str, row: int) -> bool:
         """True when `row` holds the (tokenized) `term`: a binary search of its postings."""
-        t = self.vocab.get(term)
-        if t is None:
-            return False
-        rows = self.rows[self.indptr[t] : self.indptr[t + 1]]
+        rows = self.rows_of(term)
         at = int(np.searchsorted(rows, row))
         return at < len(rows) and rows[at] == row
 

@@ -14,6 +14,12 @@ not changed into another (a word the list lacks can be, unless the glossary's wo
   two neighbours swapped; the first letter kept), of those whose term the content holds if any
   does ("deartments" is "departments"), else of all ("gaurdian" is "guardian": the content lacks
   it either way, but the question is then embedded and read as it was meant).
+
+A capitalised word may be a name, so it is mended only to a name the content holds, and only
+beside another word of that name: "Micheal West" is "Michael West" where a passage holds both
+"Michael" and "West" ("Micheal" is in the English list, as names often are, and "Who is Micheal
+West?" was told "not answered"). A name alone, or one the content holds, is never changed: one
+letter apart may be another person.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from qa.glossary import glossary
 from qa.lexical import BM25, tokenize
 
 _WORD = re.compile(r"(?<![\w'’])[a-z]{5,}(?![\w'’])")  # not "couldn" of "couldn't"
+_NAME = re.compile(r"(?<![\w'’])[A-Z][a-z]{4,}(?![\w'’])")
+_NAME_WORD = re.compile(r"[A-Z][\w'’-]*")
 # The list holds many a word without its plural ("opioid", not "opioids"). Other endings are left
 # out: they make slips look like words ("carring" would be "carr" + "ing").
 _PLURALS = ("s", "es")
@@ -81,6 +89,8 @@ def mend(question: str, index: BM25) -> str:
     'What is a Freedom to Speak Up guardian?'
     >>> mend("Who was the defector at Cardif?", index)  # real words and names: never changed
     'Who was the defector at Cardif?'
+    >>> mend("Who is Micheal West?", BM25.build(["By Michael West", "Michaels"]))
+    'Who is Michael West?'
     """
 
     def fix(match: re.Match[str]) -> str:
@@ -94,4 +104,26 @@ def mend(question: str, index: BM25) -> str:
         held = [w for w in near if tokenize(w) and _held(w, index)]  # a stop word is no content word
         return max(held or near, key=lambda w: (words[w], w), default=word)
 
-    return _WORD.sub(fix, question)
+    return _mend_names(_WORD.sub(fix, question), index)
+
+
+def _mend_names(question: str, index: BM25) -> str:
+    """`question` with a misspelt name mended to the content's, beside another word of it (see above)."""
+    words = [(m.start(), m.end(), m.group(0)) for m in _NAME_WORD.finditer(question)]
+    mended = question
+    for at, (start, end, word) in reversed(list(enumerate(words))):  # from the end: offsets hold
+        if not _NAME.fullmatch(word) or _held(word, index):
+            continue
+        neighbours = words[max(at - 1, 0) : at + 2]
+        beside = [w for s, e, w in neighbours if (e == start - 1 or s == end + 1) and _held(w, index)]
+        near = [w for w in _one_edit(word.lower()) if tokenize(w) and _held(w, index)]
+        named = [w for w in near if any(_together(w, other, index) for other in beside)]
+        if len(named) == 1:
+            mended = mended[:start] + named[0].capitalize() + mended[end:]
+    return mended
+
+
+def _together(word: str, other: str, index: BM25) -> bool:
+    """Whether a row of `index` holds both words."""
+    rows = [set(index.rows_of(term).tolist()) for term in tokenize(f"{word} {other}")]
+    return len(rows) == 2 and bool(rows[0] & rows[1])

@@ -40,6 +40,23 @@ def test_real_words_names_short_words_and_unknown_ones_are_left_as_written(quest
     assert mend(question, CONTENT) == question
 
 
+NAMES = BM25.build(["By Michael West", "Suzie Bailey comments on the survey.", "Michaels and Wests"])
+
+
+@pytest.mark.parametrize(
+    ("question", "mended"),
+    [
+        ("Who is Micheal West?", "Who is Michael West?"),  # "micheal" is in the English list
+        ("What did Suzie Baily say?", "What did Suzie Bailey say?"),
+        ("Who is Micheal Westt?", "Who is Micheal Westt?"),  # no word of the name held beside it
+        ("Who is Micheal?", "Who is Micheal?"),  # a name alone: may be another person
+        ("Who is Micheal Bailey?", "Who is Micheal Bailey?"),  # no passage holds Michael and Bailey
+    ],
+)
+def test_a_misspelt_name_is_mended_only_to_the_contents_beside_another_word_of_it(question, mended):
+    assert mend(question, NAMES) == mended
+
+
 def test_the_contents_own_spelling_is_kept_though_no_dictionary_has_it():
     assert "organisational" not in english()
     british = BM25.build(["Organisational culture matters."])
