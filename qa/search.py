@@ -28,7 +28,7 @@ unchanged, as most neighbours are the question's words in other forms, "leader" 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,8 +166,8 @@ def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]
         row = int(rows[i])
         lo, hi = int(corpus.first_sentence[row]), int(corpus.first_sentence[row + 1])
         sims = sentence_sims[segments[i] : segments[i] + hi - lo]
-        echoes = _echoes(corpus, row, lo, hi, asked)
-        first, last = highlight(sims, sentence_lexical[lo:hi], corpus.sentence_spans[lo:hi], echoes)
+        echo = _echo(corpus, row, lo, asked)
+        first, last = highlight(sims, sentence_lexical[lo:hi], corpus.sentence_spans[lo:hi], echo)
         coverage = corpus.lexical.coverage(terms, row)
         relevance = float(best_sentence[i]) + COVERAGE_WEIGHT * coverage
         hits.append(
@@ -185,32 +185,39 @@ def rank(corpus: Corpus, vector: np.ndarray, question: str, k: int) -> list[Hit]
     return hits
 
 
-def _echoes(corpus: Corpus, row: int, lo: int, hi: int, asked: set[str]) -> np.ndarray:
-    """For sentences `lo` to `hi` of passage `row`: whether each holds no term outside `asked`."""
+def _echo(corpus: Corpus, row: int, lo: int, asked: set[str]) -> Callable[[int], bool]:
+    """Whether sentence i of passage `row` (its first is sentence `lo`) holds no term outside `asked`.
+
+    Asked of the best sentence only, so one is tokenized per passage, not all of them.
+    """
     passage = corpus.passages[row]
-    spans = corpus.sentence_spans[lo:hi] - passage.start
-    return np.array([set(tokenize(passage.text[int(a) : int(b)])) <= asked for a, b in spans], dtype=bool)
+
+    def echo(i: int) -> bool:
+        start, end = corpus.sentence_spans[lo + i] - passage.start
+        return set(tokenize(passage.text[int(start) : int(end)])) <= asked
+
+    return echo
 
 
 def highlight(
-    sims: np.ndarray, lexical: np.ndarray, spans: np.ndarray, echoes: np.ndarray | None = None
+    sims: np.ndarray, lexical: np.ndarray, spans: np.ndarray, echo: Callable[[int], bool] | None = None
 ) -> tuple[int, int]:
     """The first and last (inclusive) of a passage's sentences that answer best.
 
-    `echoes` marks the sentences holding no word the question does not. One cannot answer it,
+    `echo(i)` says whether sentence i holds no word the question does not. One cannot answer it,
     so where the best is one, the highlight moves on to the sentence after it: what follows a
     byline's name or a heading that repeats the question is what says something of it.
 
     >>> spans = np.array([[0, 9], [10, 40], [41, 300]])
     >>> highlight(np.array([0.2, 0.9, 0.1]), np.array([0.0, 1.0, 0.0]), spans)
     (1, 2)
-    >>> highlight(np.array([0.2, 0.9, 0.1]), np.array([0.0, 1.0, 0.0]), spans, np.array([False, True, False]))
+    >>> highlight(np.array([0.2, 0.9, 0.1]), np.array([0.0, 1.0, 0.0]), spans, lambda i: i == 1)
     (2, 2)
     """
     top = float(lexical.max()) if len(lexical) else 0.0
     share = lexical / top if top > 0 else np.zeros_like(lexical)
     best = int(np.argmax(HIGHLIGHT_DENSE_WEIGHT * sims + (1 - HIGHLIGHT_DENSE_WEIGHT) * share))
-    while echoes is not None and echoes[best] and best + 1 < len(spans):
+    while echo is not None and best + 1 < len(spans) and echo(best):
         best += 1
     short = spans[best][1] - spans[best][0] < HIGHLIGHT_MIN_CHARS
     return best, best + 1 if short and best + 1 < len(spans) else best
