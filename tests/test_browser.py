@@ -208,6 +208,14 @@ def test_answer_with_citation(chat):
     shoot(chat, "desktop-answer-surrounding-text")
 
 
+def test_asked_what_the_article_is_about_the_chat_quotes_its_opening_unrated(chat):
+    reply = ask(chat, "What is this article about?")
+    assert "Michael West, Senior Fellow at The King's Fund, explains" in reply.locator(".qa-answer").inner_text()
+    first = reply.locator(".qa-cite").first
+    assert "Relevance not rated" in first.locator(".qa-rel").inner_text()  # no search rated it
+    assert "Senior Fellow" in first.locator(".qa-passage mark").inner_text()
+
+
 def test_related_reply(chat):
     """On the content's topic but not answered by it: said plainly, the closest passages shown open."""
     reply = ask(chat, "How many nurses did the NHS employ in 2019?")

@@ -37,6 +37,15 @@ def test_qa_json_says_which_passages_are_teasers_of_other_pages(built_index):
     assert (teaser["section"], teaser["related"]) == ("Related content", True)
 
 
+def test_qa_asked_what_the_article_is_about_quotes_its_opening(built_index):
+    result = run("-m", "qa", "What is this article about?", "--index", str(built_index))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("“Michael West, Senior Fellow at The King's Fund, explains")
+    assert "relevance:" not in result.stdout  # no search rated it
+    data = json.loads(run("-m", "qa", "Summarise the article", "--json", "--index", str(built_index)).stdout)
+    assert data["status"] == "answered" and data["answer"] == data["passages"][0]["highlight"]
+
+
 def test_qa_readable_output_marks_the_answer(built_index):
     result = run("-m", "qa", "Who commented on the latest NHS Staff Survey?", "--index", str(built_index))
     assert result.returncode == 0, result.stderr
