@@ -190,7 +190,7 @@ def test_teasers_are_marked_as_related(article_index):
     ],
 )
 def test_a_teaser_is_never_quoted_for_what_only_the_page_it_links_to_says(article_index, question, teaser):
-    # Each was quoted (0.71-0.88): the teaser shares the question's names and topic, and the
+    # Each was quoted (0.71-1.00): the teaser shares the question's names and topic, and the
     # judgement, fitted on body text, reads it as prose that answers. It is shown, marked, as unsure.
     answer = article_index.ask(question)
     assert answer.passages[0].related and teaser in answer.passages[0].text
