@@ -78,7 +78,7 @@ _CONTENT_NOUN = (
 # anything about nurses?". Asked so, the words were the rarest facts no passage holds, and "gender"
 # was told "not covered" beside the sentence that names it: asked as "What about gender?" (the
 # embedding reads "What is said about gender?" as far off: 0.31 relevance against 0.46).
-_MENTIONS = (
+_SPEAKING_OF = (
     r"mention|talk about|speak about|say (?:anything|something|much) (?:about|on)|discuss|cover|address|refer to"
 )
 
@@ -108,7 +108,7 @@ def _mentions(speaker: str) -> re.Pattern[str]:
         who += [re.escape(speaker), re.escape(parts[-1]), "he", "she", "they", "the (?:author|speaker|writer)"]
     subject = f"(?:{'|'.join(who)})"
     return re.compile(
-        rf"^(?:does|did|do)\s+{subject}\s+(?:ever\s+)?(?:{_MENTIONS})\s+(?P<topic>[^?]+?)[\s?.!]*$"
+        rf"^(?:does|did|do)\s+{subject}\s+(?:ever\s+)?(?:{_SPEAKING_OF})\s+(?P<topic>[^?]+?)[\s?.!]*$"
         rf"|^(?:is|are) there\s+(?:anything|something|much|any mention|a mention)\s+(?:in\s+{subject}\s+)?"
         rf"(?:about|on|of)\s+(?P<there>[^?]+?)[\s?.!]*$",
         re.IGNORECASE,
