@@ -4,7 +4,8 @@ A question is a follow-up only when it cannot stand on its own: it has no subjec
 ("why?", "how so?"), opens with a connective and says little ("and who is accountable?",
 "what about nurses?"), or leans on a pronoun with almost nothing else ("does it work?"). A
 question with its own subject ("Why is collective leadership about reinforcing values?") is
-searched alone, however it opens.
+searched alone, however it opens; so is one asking what the content is about, naming it ("What
+is this article about?", "tl;dr": qa.framing.about_the_content).
 
 A follow-up is searched together with the chain of earlier questions it continues: back from
 the latest, through earlier follow-ups, to the first question that stood on its own. The chain
@@ -18,6 +19,7 @@ import re
 from collections.abc import Sequence
 
 from qa.config import SETTINGS
+from qa.framing import about_the_content
 from qa.lexical import tokenize
 
 _CONNECTIVE = re.compile(
@@ -41,7 +43,11 @@ def is_follow_up(question: str) -> bool:
     (True, True, True)
     >>> is_follow_up("Why is collective leadership about reinforcing values?")
     False
+    >>> is_follow_up("What is this article about?"), is_follow_up("What is it about?")
+    (False, True)
     """
+    if about_the_content(question, named=True):
+        return False
     words = _own_words(question)
     if not words:
         return True

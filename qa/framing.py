@@ -44,15 +44,24 @@ _THE = r"(?:this|the)\s+(?:article|blog(?:\s+post)?|piece|web\s*page|page)"
 _THIS = r"this\s+(?:document|text|passage|post|talk|video|interview|report)"
 _THE_DOCUMENT = re.compile(rf"(?:\b(?:according to|in|on|from|of)\s+)?\b(?:{_THE}|{_THIS})(?:['’]s)?\b", re.IGNORECASE)
 # Asking what the content itself is about, as a whole: nothing but that.
-_CONTENT = rf"(?:{_THE}|{_THIS}|(?:this|the)\s+content|it|this)"
-_ABOUT = re.compile(
-    rf"^(?:what(?:'s|’s| is)\s+{_CONTENT}\s+(?:all\s+)?about"
-    rf"|(?:please\s+)?(?:summari[sz]e|sum up)(?:\s+{_CONTENT})?"
-    rf"|(?:(?:give me|what(?:'s|’s| is))\s+)?(?:a|an|the)\s+(?:summary|overview|gist)(?:\s+of\s+{_CONTENT})?"
-    rf"|what(?:'s|’s| is| are)\s+the\s+(?:main|key|central)\s+(?:point|message|idea|argument)s?(?:\s+of\s+{_CONTENT})?"
-    rf"|tl;?\s*dr)[\s?.!]*$",
-    re.IGNORECASE,
-)
+_NAMED = rf"(?:{_THE}|{_THIS}|(?:this|the)\s+content)"
+
+
+def _about(content: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"^(?:what(?:'s|’s| is)\s+{content}\s+(?:all\s+)?about"
+        rf"|(?:please\s+)?(?:summari[sz]e|sum up)(?:\s+{content})?"
+        rf"|(?:(?:give me|what(?:'s|’s| is))\s+)?(?:a|an|the)\s+(?:summary|overview|gist)(?:\s+of\s+{content})?"
+        rf"|what(?:'s|’s| is| are)\s+the\s+(?:main|key|central)\s+(?:point|message|idea|argument)s?"
+        rf"(?:\s+of\s+{content})?"
+        rf"|tl;?\s*dr)[\s?.!]*$",
+        re.IGNORECASE,
+    )
+
+
+# "What is it about?" may ask about the last answer's topic, where there is one (qa.followup);
+# "What is this article about?" and "Summarise" never do.
+_ABOUT, _ABOUT_NAMED = _about(rf"(?:{_NAMED}|it|this)"), _about(_NAMED)
 
 
 # A request for a definition, asked as the question it means ("define culture", "the meaning of
@@ -115,17 +124,20 @@ def _mentions(speaker: str) -> re.Pattern[str]:
     )
 
 
-def about_the_content(question: str) -> bool:
+def about_the_content(question: str, *, named: bool = False) -> bool:
     """Whether `question` asks only what the content itself is about ("What is this article
     about?", "Summarise the article", "What are the main points?"). No passage says that of
-    itself; the content's own opening does (qa.engine).
+    itself; the content's own opening does (qa.engine). `named`: only where the question names
+    the content or needs no name for it, not by "it" or "this" alone ("What is it about?").
 
     >>> about_the_content("What is this article about?"), about_the_content("Give me a summary.")
     (True, True)
     >>> about_the_content("What is the report about?")  # the content may speak of a report
     False
+    >>> about_the_content("What is it about?"), about_the_content("What is it about?", named=True)
+    (True, False)
     """
-    return bool(_ABOUT.match(question.strip()))
+    return bool((_ABOUT_NAMED if named else _ABOUT).match(question.strip()))
 
 
 def what_is_asked(question: str, speaker: str = "") -> str:

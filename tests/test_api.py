@@ -139,6 +139,16 @@ def test_what_the_content_is_about_is_answered_by_its_opening(article_index, que
     assert opening.relevance == ""  # not rated: no search ranked it
 
 
+def test_what_the_article_is_about_is_no_follow_up_of_the_last_question(article_index):
+    # In the chat, with a question before it, it was searched as that question's follow-up
+    # ("this") and told "unsure" beside the last question's passage.
+    earlier = ["When was the Centre for Creative Leadership founded?"]
+    answer = article_index.ask("What is this article about?", history=earlier)
+    assert (answer.status, answer.text, answer.query) == (ANSWERED, STANDFIRST, "What is this article about?")
+    follow_up = article_index.ask("What is it about?", history=earlier)  # "it" may be the last topic
+    assert follow_up.query.startswith(earlier[0])
+
+
 def test_what_several_documents_are_about_is_each_ones_opening_and_unsure_which(tmp_path):
     from index import build
 
