@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -194,9 +195,15 @@ def _echo(corpus: Corpus, row: int, lo: int, asked: set[str]) -> Callable[[int],
 
     def echo(i: int) -> bool:
         start, end = corpus.sentence_spans[lo + i] - passage.start
-        return set(tokenize(passage.text[int(start) : int(end)])) <= asked
+        return _terms(passage.text[int(start) : int(end)]) <= asked
 
     return echo
+
+
+@lru_cache(maxsize=8192)
+def _terms(sentence: str) -> frozenset[str]:
+    """A sentence's terms: the same sentences are the best of many questions."""
+    return frozenset(tokenize(sentence))
 
 
 def highlight(

@@ -116,6 +116,8 @@ def _mend_names(question: str, index: BM25) -> str:
             continue
         neighbours = words[max(at - 1, 0) : at + 2]
         beside = [w for s, e, w in neighbours if (e == start - 1 or s == end + 1) and _held(w, index)]
+        if not beside:  # before the 400-odd words one edit away are looked up
+            continue
         near = [w for w in _one_edit(word.lower()) if tokenize(w) and _held(w, index)]
         named = [w for w in near if any(_together(w, other, index) for other in beside)]
         if len(named) == 1:
