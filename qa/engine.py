@@ -94,15 +94,17 @@ class IndexInfo:
 
 
 def normalize_question(question: str) -> str:
-    """White space collapsed and length capped; ValueError if nothing is left.
+    """White space and control characters collapsed to one space, length capped; ValueError if
+    nothing is left.
 
-    >>> normalize_question("  What is\\n collective   leadership? ")
-    'What is collective leadership?'
+    >>> normalize_question("  What is\\n collective   leadership? "), normalize_question("\\x00What is culture?")
+    ('What is collective leadership?', 'What is culture?')
     """
     if not isinstance(question, str):
         raise ValueError(f"a question must be text, not {type(question).__name__}")
-    # Cut before collapsing white space, so a megabyte of question costs no more than a page.
-    text = re.sub(r"\s+", " ", question[: 4 * SETTINGS.question_chars]).strip()
+    # Cut before collapsing white space, so a megabyte of question costs no more than a page. A
+    # control character (a NUL pasted from a binary file) is no word, and was echoed back as one.
+    text = re.sub(r"[\s\x00-\x1f\x7f]+", " ", question[: 4 * SETTINGS.question_chars]).strip()
     if not text:
         raise ValueError("the question is empty: ask something, e.g. 'What is collective leadership?'")
     return text[: SETTINGS.question_chars]

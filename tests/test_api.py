@@ -230,13 +230,15 @@ def test_follow_up_is_searched_with_the_conversation(article_index):
 
 
 def test_bad_questions(article_index):
-    for empty in ["", "   \n\t"]:
+    for empty in ["", "   \n\t", "\x00\x1b\x7f"]:
         with pytest.raises(ValueError, match="empty"):
             article_index.ask(empty)
     huge = "What is collective leadership? " + "blah " * 5000
     answer = article_index.ask(huge)
     assert len(answer.question) == qa.config.SETTINGS.question_chars
     assert answer.passages
+    pasted = article_index.ask("\x00What is collective leadership?\x1b")  # control characters: no words
+    assert pasted.question == "What is collective leadership?" and pasted.found
 
 
 def test_missing_index_says_how_to_build_one(tmp_path):
