@@ -350,12 +350,11 @@ def teaser_answers(question: str, terms: Sequence[str], teaser: str, highlight: 
     >>> teaser_answers(asked, tokenize(asked), teaser, highlight)
     False
     """
-    held = set(tokenize(teaser))
-    holds_words = all(term in held or term in _ASKING for term in terms)
     what = _WHAT_IS.match(question)
     if what and _only_names(what["name"], _names_of(question, teaser)) and not _says_what(what["name"], highlight):
         return False
-    return holds_words and not any(_kind_missing(question, highlight))
+    held = set(tokenize(teaser))
+    return all(term in held or term in _ASKING for term in terms) and not any(_kind_missing(question, highlight))
 
 
 @dataclass(frozen=True)

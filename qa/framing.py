@@ -80,6 +80,8 @@ _REPORTING = (
     r"|propose|mention|describe|explain|define|see|consider|tell|expect"
 )
 _TITLE = r"(?:(?:professor|prof|dr|mr|mrs|ms|sir)\.?\s+)?"
+_THE_AUTHOR = r"the (?:author|speaker|writer)"
+_PRONOUN = r"he|she|they"
 _CONTENT_NOUN = (
     r"(?:the|this)\s+(?:article|blog(?:\s+post)?|piece|web\s*page|page|document|text|post|talk|video|content)"
 )
@@ -92,13 +94,17 @@ _SPEAKING_OF = (
 )
 
 
+def _names(speaker: str) -> list[str]:
+    """Patterns for the ways a question names `speaker`: the full name, and the surname of a longer one."""
+    parts = speaker.split()
+    return [re.escape(speaker)] + [re.escape(parts[-1])] * (len(parts) > 1)
+
+
 @lru_cache(maxsize=64)
 def _speaker_frames(speaker: str) -> re.Pattern[str]:
     """The frames that name `speaker` (full name, surname, or "he", "she", "the author") as the one who says it."""
-    parts = speaker.split()
-    names = [re.escape(speaker)] + [re.escape(parts[-1])] * (len(parts) > 1)
-    name = rf"(?:{_TITLE}(?:{'|'.join(names)})|the (?:author|speaker|writer))"
-    pronoun = r"(?:he|she|they)"
+    name = rf"(?:{_TITLE}(?:{'|'.join(_names(speaker))})|{_THE_AUTHOR})"
+    pronoun = rf"(?:{_PRONOUN})"
     return re.compile(
         rf"(?:,\s*)?\baccording to (?:{name}(?:['’]s)?|him|her|them)\b,?"  # "..., according to West?"
         rf"|(?:,\s*)?\bin (?:{name}['’]s|his|her|their) (?:own )?(?:words|view|views|opinion|eyes|mind)\b,?"
@@ -113,8 +119,7 @@ def _mentions(speaker: str) -> re.Pattern[str]:
     """Asking whether the content (or `speaker`, its one author, if any) speaks of a topic."""
     who = [_CONTENT_NOUN, "it"]
     if speaker:
-        parts = speaker.split()
-        who += [re.escape(speaker), re.escape(parts[-1]), "he", "she", "they", "the (?:author|speaker|writer)"]
+        who += [*_names(speaker), _PRONOUN, _THE_AUTHOR]
     subject = f"(?:{'|'.join(who)})"
     return re.compile(
         rf"^(?:does|did|do)\s+{subject}\s+(?:ever\s+)?(?:{_SPEAKING_OF})\s+(?P<topic>[^?]+?)[\s?.!]*$"
