@@ -38,7 +38,9 @@ names but none of its other words, nor the kind of answer asked for ("When was t
 Creative Leadership founded?" of "Working with the Centre of Creative Leadership, we have
 identified ..."). Where content names an organisation once, that passage ranks far ahead of the
 next, which the features read as a sure answer; in Wikipedia articles, which the judgement is
-fitted on, a name is what the whole article is about, and such quotes almost never happen.
+fitted on, a name is what the whole article is about, and such quotes almost never happen. Nor
+is a passage that only uses a term asked the meaning of ("What is psychological safety?" of
+"creates a sense of psychological safety"): every such passage holds all the words asked.
 
 The weights are plain JSON (`answerable.json`), written by `python -m bench.fit_answerability`
 with the figures it measured; nothing here depends on any particular content.
@@ -258,33 +260,88 @@ def _names_of(question: str, passage: str) -> str:
 _WHAT_IS = re.compile(
     r"^\s*(?:what|who)(?:['’]s|\s+is|\s+are|\s+was|\s+were)\s+(?:the\s+)?(?P<name>[^?]+?)[\s?]*$", re.I
 )
+# Words that make what a question asks about a description, not a term (`_asked_term`).
+_LINKING = frozenset(
+    "of in for to on at by with from about as than or that which who whose the this its their some any".split()
+)
+_WHAT_TERM = re.compile(
+    r"^\s*(?i:what(?:(?P<does>\s+does)|\s+is\s+meant\s+by|['’]s|\s+is|\s+are))\s+(?:an?\s+)?['‘\"“]?"
+    r"(?P<term>[a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,3}?)['’\"”]?(?<!\scalled)(?<!\snamed)(?<!\sknown)"
+    r"(?P<mean>\s+mean)?[\s?.!]*$"
+)
+
+
+def _asked_term(question: str) -> str | None:
+    """The term `question` asks the meaning of, and nothing else: "What is psychological safety?",
+    "what are huddles", "What does 'triage' mean?", "What is meant by ...?"; None for any other
+    question. Lower case, without "the" (which asks for one thing: "What is the largest
+    ctenophore?") or another linking word ("What is a team of leaders?" describes; "command and
+    control" is still a term), and not "What is X called?" (a name).
+
+    >>> _asked_term("What does psychological safety mean?"), _asked_term("What is a team of leaders?")
+    ('psychological safety', None)
+    """
+    asked = _WHAT_TERM.match(question)
+    if not asked or bool(asked["does"]) != bool(asked["mean"]):
+        return None
+    term = asked["term"]
+    return term if tokenize(term) and _LINKING.isdisjoint(term.split()) else None
+
+
 _GLUE = frozenset({"of", "for", "and", "the", "de", "von", "van"})  # words joining a name's
 
 
 def _spelled(name: str) -> str:
     """A pattern for `name` as a text may spell it: its words, either apostrophe, any joining word
-    ("Centre of Creative Leadership" for "Centre for Creative Leadership")."""
+    ("Centre of Creative Leadership" for "Centre for Creative Leadership"), and a lower-case term
+    in the singular or the plural ("huddle" for "huddles")."""
     words = re.findall(r"\w+", name)
     glue = "|".join(sorted(_GLUE))
-    return r"\W{0,3}".join(f"(?:{glue})" if w.lower() in _GLUE else re.escape(w) for w in words)
+    pattern = [f"(?:{glue})" if w.lower() in _GLUE else re.escape(w) for w in words]
+    if words and words[-1].islower():
+        pattern[-1] = re.escape(words[-1].removesuffix("s")) + "(?:e?s)?"
+    return r"\W{0,3}".join(pattern)
 
 
 def _says_what(name: str, text: str) -> bool:
     """Whether `text` says what `name` is: the name opening a sentence or line followed by a comma,
-    a bracket, a dash or a colon ("Suzie Bailey, Director of ..."), or "<name> is", "is <name>".
+    a bracket, a dash or a colon ("Suzie Bailey, Director of ..."), or "<name> is", "<name>
+    means", "is <name>", "called <name>", the name in quotes, or followed by an aside ("stromules
+    (tubules of stroma)", "retrograde signalling — signals from ...", "a stromule, or ...").
 
     >>> _says_what("King's Fund", "The King’s Fund responds to the NHS Staff Survey")
     False
     >>> _says_what("Suzie Bailey", "Press release. Suzie Bailey, Director of Leadership, comments")
     True
+    >>> _says_what("psychological safety", "It creates a sense of psychological safety so that people engage.")
+    False
+    >>> _says_what("huddles", "A huddle is a short meeting at the start of a shift.")
+    True
     """
     n = _spelled(name)
     return bool(
         re.search(rf"(?:^|[.!?]\s|\n)\s*(?:the\s+)?{n}\s*[,(–:-]", text, re.I)  # "Suzie Bailey, Director"
-        or re.search(rf"\b{n}\W{{0,2}}(?:,\s*(?:the|an?)\b|\s*\()", text, re.I)  # "Plasmodium, the parasite"
-        or re.search(rf"\b{n}\s+(?:is|are|was|were)\b", text, re.I)
-        or re.search(rf"\b(?:is|are|was|were|called|named|known as)\s+(?:the\s+|an?\s+)?{n}\b", text, re.I)
+        or re.search(rf"\b{n}\W{{0,2}}(?:,\s*(?:the|an?|or)\b|\s*[(—–])", text, re.I)  # "Plasmodium, the parasite"
+        or re.search(rf"\b{n}\s+(?:is|are|was|were|means|refers)\b", text, re.I)
+        or re.search(rf"\b(?:is|are|was|were|called|named|termed|known as)\s+(?:the\s+|an?\s+)?{n}\b", text, re.I)
+        or re.search(rf"[\"'‘“]{n}[\"'’”]", text, re.I)  # a term introduced in quotes: "alleys or 'chares'"
     )
+
+
+def _restates(words: str, text: str) -> bool:
+    """Whether `text` says `words` as a clause, "A is B", which makes "What is A B?" a question
+    about A, not a term, and `text` its answer ("Leaders are encouraging ..." for "What are
+    leaders encouraging?").
+
+    >>> _restates("leaders encouraging", "Leaders are encouraging that sense of optimism.")
+    True
+    """
+    split = words.split()
+    clauses = (
+        f"{_spelled(' '.join(split[:k]))}\\s+(?:is|are|was|were)\\s+{_spelled(' '.join(split[k:]))}"
+        for k in range(1, len(split))
+    )
+    return any(re.search(rf"\b{clause}", text, re.I) for clause in clauses)
 
 
 def _only_names(words: str, names: str) -> bool:
@@ -314,7 +371,18 @@ def mentions_only(question: str, terms: Sequence[str], passage: str, highlight: 
     >>> asked = "Who worked with the Centre for Creative Leadership?"  # "work" is in the passage
     >>> mentions_only(asked, tokenize(asked), passage, passage)
     False
+
+    Asked what a term is, and nothing else, the `highlight` must say it (`_says_what`): every
+    passage using a term holds all of the question's words, and one that only uses it ("creates
+    a sense of psychological safety") reads to the judgement as a sure answer.
+
+    >>> asked = "What is psychological safety?"
+    >>> passage = "Humour creates a sense of psychological safety so that people engage."
+    >>> mentions_only(asked, tokenize(asked), passage, passage)
+    True
     """
+    if term := _asked_term(question):
+        return not (_says_what(term, highlight) or _restates(term, highlight))
     if not any(_kind_missing(question, highlight)):
         return False
     names = set(tokenize(_names_of(question, passage)))

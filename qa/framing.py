@@ -65,10 +65,13 @@ _ABOUT, _ABOUT_NAMED = _about(rf"(?:{_NAMED}|it|this)"), _about(_NAMED)
 
 
 # A request for a definition, asked as the question it means ("define culture", "the meaning of
-# culture", "collective leadership definition": "What is culture?"). Asked so, the request's words
-# were the rarest fact no passage holds: the definition itself was told "not answered".
+# culture", "What is meant by culture?", "collective leadership definition": "What is culture?").
+# Asked so, the request's words were the rarest fact no passage holds: the definition itself was
+# told "not answered".
 _DEFINE = re.compile(
-    r"^(?:define|(?:what(?:'s|’s| is) |give me )?(?:a |the )?(?:definition|meaning) of)\s+(?P<term>[^?.!]+?)[\s?.!]*$"
+    r"^(?:define|what(?:'s|’s| is) meant by|what do(?:es)? (?:you|they|we|he|she) mean by"
+    r"|(?:what(?:'s|’s| is) |give me )?(?:a |the )?(?:definition|meaning) of)\s+"
+    r"(?:what\s+(?P<clause>[^?.!]+?)\s+(?:is|are|means?)|(?P<term>[^?.!]+?))[\s?.!]*$"  # "define what a team is"
     r"|^(?!.*\b(?:what|who|whom|whose|which|when|where|why|how|in|of|its|their|the)\b)"  # words, not a question
     r"(?P<keyword>[\w'’ -]{1,60}?)\s+(?:definition|meaning)[\s?.!]*$",
     re.IGNORECASE,
@@ -172,14 +175,19 @@ def what_is_asked(question: str, speaker: str = "") -> str:
     'Where does Michael West work?'
     >>> what_is_asked("Please define culture."), what_is_asked("collective leadership definition")
     ('What is culture?', 'What is collective leadership?')
+    >>> what_is_asked("Can you define what an organisation is?"), what_is_asked("What is meant by culture?")
+    ('What is an organisation?', 'What is culture?')
+    >>> what_is_asked("what's culture?")
+    'what is culture?'
     >>> what_is_asked("Does the article mention gender?"), what_is_asked("Is there anything about nurses?")
     ('What about gender?', 'What about nurses?')
     """
     asked, before = _THANKS.sub("", question), None
     while asked != before:  # "Hi, please can you tell me ..." is three requests
         before, asked = asked, _REQUEST.sub("", asked, count=1)
+    asked = re.sub(r"^(\W*what)['’]s\b", r"\1 is", asked, flags=re.IGNORECASE)  # one question, however typed
     if define := _DEFINE.match(asked.strip()):
-        asked = f"What is {define['term'] or define['keyword']}?"
+        asked = f"What is {define['clause'] or define['term'] or define['keyword']}?"
     if mention := _mentions(speaker).match(asked.strip()):
         asked = f"What about {mention['topic'] or mention['there']}?"
     asked = _THE_DOCUMENT.sub(" ", asked)

@@ -228,6 +228,21 @@ CCL = "Working with the Centre of Creative Leadership, we have identified the to
         ("Where is the Centre for Creative Leadership?", CCL, False),
         # No kind of answer asked for: a passage may say what it is in any words.
         ("What is the Centre for Creative Leadership's headquarters?", CCL, False),
+        # Asked what a term is, the marked sentence must say it, not only use it.
+        ("What is psychological safety?", "Humour creates a sense of psychological safety.", True),
+        ("what's psychological safety", "Humour creates a sense of psychological safety.", True),
+        ("What does psychological safety mean?", "Humour creates a sense of psychological safety.", True),
+        ("What is a just culture?", "Culture is what is important to us here.", True),
+        ("What is psychological safety?", "Psychological safety is the belief that one may speak up.", False),
+        ("What are huddles?", "A huddle is a short meeting at the start of a shift.", False),
+        ("What does psychological safety mean?", "Psychological safety means that people may speak up.", False),
+        ("What are chares?", "Narrow alleys or 'chares' still exist.", False),
+        ("What is a stromule?", "The membranes form a stromule (a stroma-filled tubule).", False),
+        ("What is retrograde signalling?", "They start retrograde signalling — signals from the chloroplast.", False),
+        # Not a term: "the" asks for one thing, "called" for a name, a linking word describes.
+        ("What is the largest ctenophore?", "Cestum veneris is among the largest ctenophores.", False),
+        ("What is terra preta called?", "Terra preta (black earth) is found in the Amazon.", False),
+        ("What is a team of leaders?", "A board of leaders sets the strategy.", False),
     ],
 )
 def test_a_passage_that_only_mentions_what_is_asked_about(question, passage, only):
@@ -286,6 +301,14 @@ MENTIONED_ONLY = [
     "Who runs the Centre for Creative Leadership?",
     "who funds the centre for creative leadership?",  # typed without capitals: quoted at 0.83
 ]
+# Each asks what a term is that the article only uses; all were quoted (0.75-0.99) the sentence
+# using it. The article's own definitions are still quoted (`ANSWERED_HERE`, `test_a_term_...`).
+TERM_ONLY_USED = [
+    ("What is psychological safety?", "psychological safety"),
+    ("What is a just culture?", "Culture is what"),
+    ("What does psychological safety mean?", "psychological safety"),
+    ("What is command and control?", "command and control"),
+]
 OFF_TOPIC = [
     "What is the boiling point of water at sea level?",
     "Which team won the 1966 football World Cup final?",
@@ -313,6 +336,25 @@ def test_a_passage_that_only_mentions_what_is_asked_about_is_not_quoted(article_
     assert answer.status == UNSURE and not answer.found
     assert "Centre of Creative Leadership" in answer.passages[0].highlight  # shown, marked, claimed nothing
     assert answer.text == qa.engine.UNSURE_TEXT
+
+
+@pytest.mark.parametrize(("question", "marked"), TERM_ONLY_USED)
+def test_a_term_the_article_only_uses_is_not_quoted_as_defined(article_index, question, marked):
+    answer = article_index.ask(question)
+    assert answer.status == UNSURE and not answer.found and marked in answer.passages[0].highlight
+
+
+@pytest.mark.parametrize(
+    ("question", "definition"),
+    [
+        ("What is an organisation?", "an organisation is simply another form of human community"),
+        ("What is meant by collective leadership?", "Collective leadership is a leadership in which"),
+        ("what's culture?", "Culture is what is important to us here"),
+    ],
+)
+def test_a_term_the_article_defines_is_quoted_its_definition(article_index, question, definition):
+    answer = article_index.ask(question)
+    assert answer.status == ANSWERED and definition in answer.text
 
 
 @pytest.mark.parametrize("question", OFF_TOPIC)
