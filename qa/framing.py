@@ -85,9 +85,8 @@ _REPORTING = (
 _TITLE = r"(?:(?:professor|prof|dr|mr|mrs|ms|sir)\.?\s+)?"
 _THE_AUTHOR = r"the (?:author|speaker|writer)"
 _PRONOUN = r"he|she|they"
-_CONTENT_NOUN = (
-    r"(?:the|this)\s+(?:article|blog(?:\s+post)?|piece|web\s*page|page|document|text|post|talk|video|content)"
-)
+# The content, as a question asking whether it speaks of something names it ("Does the video ...?").
+_CONTENT_NOUN = rf"(?:{_NAMED}|the\s+(?:document|text|post|talk|video))"
 # Asking whether the content speaks of something: "Does the article mention gender?", "Is there
 # anything about nurses?". Asked so, the words were the rarest facts no passage holds, and "gender"
 # was told "not covered" beside the sentence that names it: asked as "What about gender?" (the

@@ -7,6 +7,19 @@ PLAIN = "What is collective leadership?"
 
 
 @pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("define what an organisation is", "What is an organisation?"),
+        ("What is meant by collective leadership?", "What is collective leadership?"),
+        ("What do you mean by culture?", "What is culture?"),
+        ("what's culture?", "what is culture?"),
+    ],
+)
+def test_a_request_for_a_meaning_is_asked_as_what_it_is(question, asked):
+    assert what_is_asked(question) == asked
+
+
+@pytest.mark.parametrize(
     "framed",
     [
         "Can you tell me: what is collective leadership?",
@@ -76,6 +89,9 @@ def test_asking_what_the_content_itself_is_about(question, about):
         ("Does it say anything about nurses?", "What about nurses?"),
         ("Is there anything in this video about race?", "What about race?"),
         ("Does West ever discuss diversity?", "What about diversity?"),
+        ("Does this report cover gender?", "What about gender?"),  # the page, as "What did this report find?"
+        ("Does the video talk about values?", "What about values?"),
+        ("Does the report mention gender?", "Does the report mention gender?"),  # one the content may speak of
         ("Does Suzie Bailey mention race?", "Does Suzie Bailey mention race?"),  # not the content's author
     ],
 )
