@@ -150,15 +150,16 @@ def _openings(data: store.IndexData) -> list[tuple[int, int]]:
     That is its first body sentence of five words or more, not a byline line (qa.types.byline):
     a heading or a name alone says nothing about the document.
     """
+    declared = {
+        source: byline(d.metadata.get("author", ""), d.metadata.get("date", "")) for source, d in data.documents.items()
+    }
     found: dict[str, tuple[int, int]] = {}
     for row, (at, start, end) in enumerate(data.sentences.tolist()):
         passage = data.passages[at]
         if passage.source in found or passage.related:
             continue
-        document = data.documents[passage.source]
-        sentence = document.text[start:end].strip()
-        declared = byline(document.metadata.get("author", ""), document.metadata.get("date", ""))
-        if len(sentence.split()) >= 5 and sentence not in declared:
+        sentence = data.documents[passage.source].text[start:end].strip()
+        if len(sentence.split()) >= 5 and sentence not in declared[passage.source]:
             found[passage.source] = (at, row)
             if len(found) == len(data.documents):
                 break
@@ -349,9 +350,7 @@ class Index:
         question = normalize_question(question)
         query = normalize_question(contextualize(question, history))
         loaded, asked = self._asked(view, query)
-        embedded = self._submit(asked, k)
-        with gate or nullcontext():
-            judgement = self._judge(loaded, asked, embedded(), k)
+        judgement = self._judged(loaded, asked, k, gate=gate)
         status, passages = judgement.status, judgement.passages
         text = {
             ANSWERED: passages[0].highlight if passages else "",
@@ -369,12 +368,25 @@ class Index:
         shipped judgement (qa/answerable.json) with another, e.g. one being fitted.
         """
         loaded, query = self._asked(None, normalize_question(question))
+        return self._judged(loaded, query, k, judge)
+
+    def _judged(
+        self,
+        loaded: _Loaded,
+        query: str,
+        k: int,
+        judge: Judge | None = None,
+        gate: AbstractContextManager | None = None,
+    ) -> Judgement:
+        """`query` embedded, searched and judged (`_judge`; `gate` as in `ask`), or, asking what the
+        content is about, answered from the documents' openings (`_about`), which needs neither."""
+        if about_the_content(query):
+            return self._about(loaded, check_k(k))
         embedded = self._submit(query, k)
-        return self._judge(loaded, query, embedded(), k, judge)
+        with gate or nullcontext():
+            return self._judge(loaded, query, embedded(), k, judge)
 
     def _judge(self, loaded: _Loaded, query: str, vector: np.ndarray, k: int, judge: Judge | None = None) -> Judgement:
-        if about_the_content(query):
-            return self._about(loaded, k)
         hits = rank(loaded.corpus, vector, query, max(k, 2))  # the second passage gives the gaps
         passages = [self._passage(loaded.data, hit) for hit in hits[:k]]
         if not hits:

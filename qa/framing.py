@@ -69,8 +69,8 @@ _ABOUT, _ABOUT_NAMED = _about(rf"(?:{_NAMED}|it|this)"), _about(_NAMED)
 # Asked so, the request's words were the rarest fact no passage holds: the definition itself was
 # told "not answered".
 _DEFINE = re.compile(
-    r"^(?:define|what(?:'s|’s| is) meant by|what do(?:es)? (?:you|they|we|he|she) mean by"
-    r"|(?:what(?:'s|’s| is) |give me )?(?:a |the )?(?:definition|meaning) of)\s+"
+    r"^(?:define|what is meant by|what do(?:es)? (?:you|they|we|he|she) mean by"  # "what's" is "what is" by now
+    r"|(?:what is |give me )?(?:a |the )?(?:definition|meaning) of)\s+"
     r"(?:what\s+(?P<clause>[^?.!]+?)\s+(?:is|are|means?)|(?P<term>[^?.!]+?))[\s?.!]*$"  # "define what a team is"
     r"|^(?!.*\b(?:what|who|whom|whose|which|when|where|why|how|in|of|its|their|the)\b)"  # words, not a question
     r"(?P<keyword>[\w'’ -]{1,60}?)\s+(?:definition|meaning)[\s?.!]*$",

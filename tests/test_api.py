@@ -137,6 +137,8 @@ def test_what_the_content_is_about_is_answered_by_its_opening(article_index, que
     (opening,) = article_index.ask(question, k=5).passages  # one document, one opening
     assert opening.highlight == STANDFIRST and opening.text.startswith("By Michael West\nPublished 4 June 2014")
     assert opening.relevance == ""  # not rated: no search ranked it
+    with pytest.raises(ValueError, match="k must be"):  # not embedded or searched, but k still checked
+        article_index.ask(question, k=0)
 
 
 def test_what_the_article_is_about_is_no_follow_up_of_the_last_question(article_index):
