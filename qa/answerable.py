@@ -39,8 +39,9 @@ Creative Leadership founded?" of "Working with the Centre of Creative Leadership
 identified ..."). Where content names an organisation once, that passage ranks far ahead of the
 next, which the features read as a sure answer; in Wikipedia articles, which the judgement is
 fitted on, a name is what the whole article is about, and such quotes almost never happen. Nor
-is a passage that only uses a term asked the meaning of ("What is psychological safety?" of
-"creates a sense of psychological safety"): every such passage holds all the words asked.
+is a passage that only uses a term or an abbreviation asked the meaning of ("What is
+psychological safety?" of "creates a sense of psychological safety", "What is BME?" of "diversity
+in terms of BME"): every such passage holds all the words asked.
 
 The weights are plain JSON (`answerable.json`), written by `python -m bench.fit_answerability`
 with the figures it measured; nothing here depends on any particular content.
@@ -58,7 +59,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.glossary import other_names
+from qa.glossary import glossary, other_names
 from qa.lexical import BM25, pair_coverage, tokenize
 from qa.types import ANSWERED, RELATED, UNSURE
 
@@ -269,6 +270,11 @@ _WHAT_TERM = re.compile(
     r"(?P<term>[a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,3}?)['’\"”]?(?<!\scalled)(?<!\snamed)(?<!\sknown)"
     r"(?P<mean>\s+mean)?[\s?.!]*$"
 )
+# An abbreviation asked about alone: "What is BME?", "What does CQC stand for?", "What is QED short for?".
+_WHAT_ABBREVIATION = re.compile(
+    r"^\s*(?i:what(?:(?P<does>\s+does)|\s+is\s+meant\s+by|['’]s|\s+is|\s+are|\s+was))\s+(?i:the\s+)?"
+    r"(?P<term>[A-Z][A-Z0-9&]*[A-Z])s?(?P<mean>\s+(?i:mean|stand\s+for|refer\s+to))?(?:\s+(?i:short\s+for))?[\s?.!]*$"
+)
 
 
 def _asked_term(question: str) -> str | None:
@@ -276,16 +282,19 @@ def _asked_term(question: str) -> str | None:
     "what are huddles", "What does 'triage' mean?", "What is meant by ...?"; None for any other
     question. Lower case, without "the" (which asks for one thing: "What is the largest
     ctenophore?") or another linking word ("What is a team of leaders?" describes; "command and
-    control" is still a term), and not "What is X called?" (a name).
+    control" is still a term), and not "What is X called?" (a name). Or an abbreviation, alone:
+    "What is BME?", "What does CQC stand for?".
 
     >>> _asked_term("What does psychological safety mean?"), _asked_term("What is a team of leaders?")
     ('psychological safety', None)
+    >>> _asked_term("What does BME stand for?"), _asked_term("What is the NHS?"), _asked_term("What is NHS England?")
+    ('BME', 'NHS', None)
     """
-    asked = _WHAT_TERM.match(question)
+    asked = _WHAT_TERM.match(question) or _WHAT_ABBREVIATION.match(question)
     if not asked or bool(asked["does"]) != bool(asked["mean"]):
         return None
     term = asked["term"]
-    return term if tokenize(term) and _LINKING.isdisjoint(term.split()) else None
+    return term if term.isupper() or (tokenize(term) and _LINKING.isdisjoint(term.split())) else None
 
 
 _GLUE = frozenset({"of", "for", "and", "the", "de", "von", "van"})  # words joining a name's
@@ -294,20 +303,24 @@ _GLUE = frozenset({"of", "for", "and", "the", "de", "von", "van"})  # words join
 def _spelled(name: str) -> str:
     """A pattern for `name` as a text may spell it: its words, either apostrophe, any joining word
     ("Centre of Creative Leadership" for "Centre for Creative Leadership"), and a lower-case term
-    in the singular or the plural ("huddle" for "huddles")."""
+    in the singular or the plural ("huddle" for "huddles"), as is an abbreviation ("ICSs")."""
     words = re.findall(r"\w+", name)
     glue = "|".join(sorted(_GLUE))
     pattern = [f"(?:{glue})" if w.lower() in _GLUE else re.escape(w) for w in words]
     if words and words[-1].islower():
         pattern[-1] = re.escape(words[-1].removesuffix("s")) + "(?:e?s)?"
+    elif words and words[-1].isupper():
+        pattern[-1] += "s?"
     return r"\W{0,3}".join(pattern)
 
 
 def _says_what(name: str, text: str) -> bool:
     """Whether `text` says what `name` is: the name opening a sentence or line followed by a comma,
     a bracket, a dash or a colon ("Suzie Bailey, Director of ..."), or "<name> is", "<name>
-    means", "is <name>", "called <name>", the name in quotes, or followed by an aside ("stromules
-    (tubules of stroma)", "retrograde signalling — signals from ...", "a stromule, or ...").
+    means", "<name> stands for", "is <name>", "called <name>", the name in quotes or brackets
+    ("the study of rocks (petrology)", "the American Institute of Electrical Engineers (now
+    IEEE)"), or followed by an aside ("stromules (tubules of stroma)", "retrograde signalling —
+    signals from ...", "a stromule, or ...").
 
     >>> _says_what("King's Fund", "The King’s Fund responds to the NHS Staff Survey")
     False
@@ -322,10 +335,33 @@ def _says_what(name: str, text: str) -> bool:
     return bool(
         re.search(rf"(?:^|[.!?]\s|\n)\s*(?:the\s+)?{n}\s*[,(–:-]", text, re.I)  # "Suzie Bailey, Director"
         or re.search(rf"\b{n}\W{{0,2}}(?:,\s*(?:the|an?|or)\b|\s*[(—–])", text, re.I)  # "Plasmodium, the parasite"
-        or re.search(rf"\b{n}\s+(?:is|are|was|were|means|refers)\b", text, re.I)
+        or re.search(rf"\b{n}\s+(?:is|are|was|were|means|refers|stands\s+for)\b", text, re.I)
         or re.search(rf"\b(?:is|are|was|were|called|named|termed|known as)\s+(?:the\s+|an?\s+)?{n}\b", text, re.I)
         or re.search(rf"[\"'‘“]{n}[\"'’”]", text, re.I)  # a term introduced in quotes: "alleys or 'chares'"
+        or re.search(rf"\(\s*(?:now|formerly|or|also|i\.e\.,?|known\s+as)?\s*{n}\s*\)", text, re.I)
     )
+
+
+def _spells_out(short: str, text: str) -> bool:
+    """Whether `text` spells out the abbreviation `short`: in a form the glossary gives it ("black
+    and minority ethnic" for "BME"), or in capitalised words whose initials make it, with any
+    joining words between ("Department of Health and Social Care" for "DHSC").
+
+    >>> _spells_out("NHS", "It is the National Health Service."), _spells_out("NHS", "The NHS Staff Survey.")
+    (True, False)
+    """
+    if not short.isupper():
+        return False
+    if any(re.search(rf"\b{re.escape(form)}\b", text, re.I) for form in glossary().abbreviations.get(short, ())):
+        return True
+    letters = [letter for letter in short if letter.isalpha()]
+    joining = rf"[\w'’-]*\s+(?:(?:{'|'.join(sorted(_GLUE))}|&)\s+)*"
+    return len(letters) > 1 and bool(re.search(rf"\b{joining.join(letters)}", text))
+
+
+def _defines(term: str, text: str) -> bool:
+    """Whether `text` says what `term` (`_asked_term`) means: `_says_what`, `_restates` or `_spells_out`."""
+    return _says_what(term, text) or _restates(term, text) or _spells_out(term, text)
 
 
 def _restates(words: str, text: str) -> bool:
@@ -372,9 +408,10 @@ def mentions_only(question: str, terms: Sequence[str], passage: str, highlight: 
     >>> mentions_only(asked, tokenize(asked), passage, passage)
     False
 
-    Asked what a term is, and nothing else, the `highlight` must say it (`_says_what`): every
-    passage using a term holds all of the question's words, and one that only uses it ("creates
-    a sense of psychological safety") reads to the judgement as a sure answer.
+    Asked what a term or an abbreviation is, and nothing else, the `highlight` must say it
+    (`_defines`): every passage using a term holds all of the question's words, and one that only
+    uses it ("creates a sense of psychological safety", "diversity in terms of BME") reads to the
+    judgement as a sure answer.
 
     >>> asked = "What is psychological safety?"
     >>> passage = "Humour creates a sense of psychological safety so that people engage."
@@ -382,7 +419,7 @@ def mentions_only(question: str, terms: Sequence[str], passage: str, highlight: 
     True
     """
     if term := _asked_term(question):
-        return not (_says_what(term, highlight) or _restates(term, highlight))
+        return not _defines(term, highlight)
     if not any(_kind_missing(question, highlight)):
         return False
     names = set(tokenize(_names_of(question, passage)))

@@ -239,6 +239,16 @@ CCL = "Working with the Centre of Creative Leadership, we have identified the to
         ("What are chares?", "Narrow alleys or 'chares' still exist.", False),
         ("What is a stromule?", "The membranes form a stromule (a stroma-filled tubule).", False),
         ("What is retrograde signalling?", "They start retrograde signalling — signals from the chloroplast.", False),
+        # An abbreviation asked about alone: the marked sentence must spell it out.
+        ("What is BME?", "We need greater diversity in terms of BME and gender representation.", True),
+        ("What does BME stand for?", "We need greater diversity in terms of BME and gender.", True),
+        ("What does UMC stand for?", "Comparatively, the UMC stands to the right of liberal groups.", True),
+        ("What does BME stand for?", "More black and minority ethnic leaders are needed.", False),  # the glossary's
+        ("What is the NHS?", "It is the National Health Service, founded in 1948.", False),  # initials
+        ("What is CSNET?", "The Computer Science Network (CSNET) was a computer network.", False),
+        ("What is the IEEE?", "He spoke at the American Institute of Electrical Engineers (now IEEE).", False),
+        ("What are ICSs?", "ICSs are partnerships of the organisations that plan care.", False),
+        ("What is NHS England?", "NHS England and the trusts it oversees.", False),  # a name, not an abbreviation
         # Not a term: "the" asks for one thing, "called" for a name, a linking word describes.
         ("What is the largest ctenophore?", "Cestum veneris is among the largest ctenophores.", False),
         ("What is terra preta called?", "Terra preta (black earth) is found in the Amazon.", False),
@@ -308,6 +318,9 @@ TERM_ONLY_USED = [
     ("What is a just culture?", "Culture is what"),
     ("What does psychological safety mean?", "psychological safety"),
     ("What is command and control?", "command and control"),
+    # An abbreviation it never spells out: quoted "diversity in terms of BME ..." (0.98-0.99).
+    ("What is BME?", "in terms of BME"),
+    ("What does BME stand for?", "in terms of BME"),
 ]
 OFF_TOPIC = [
     "What is the boiling point of water at sea level?",
