@@ -427,10 +427,16 @@ def mentions_only(question: str, terms: Sequence[str], passage: str, highlight: 
     return bool(names and asked) and asked.isdisjoint(tokenize(passage))
 
 
+# A "where" question asks for a place: a name placed by the word before it ("in Leeds", "at Barts").
+_WHERE = re.compile(r"^\s*where\b", re.I)
+_PLACED = re.compile(r"\b(?:in|at|from|near|across|within|outside|around)\s+(?:the\s+)?[A-Z]")
+
+
 def teaser_answers(question: str, terms: Sequence[str], teaser: str, highlight: str) -> bool:
     """Whether a related-content teaser may be quoted as the answer: it holds every term asked, and
     its `highlight` the kind of answer asked for (a number for "when" or "how many", a name for
-    "who") and, asked what or who a name is, says it ("Suzie Bailey, Director of ...").
+    "who", a place for "where": a name after "in", "at", "from" ...) and, asked what or who a
+    name is, says it ("Suzie Bailey, Director of ...").
 
     A teaser sums up another page ("Suzie Bailey ... comments on the latest NHS Staff Survey"). It
     answers what it says itself (who commented, and on what), but not what that page says ("What
@@ -454,9 +460,14 @@ def teaser_answers(question: str, terms: Sequence[str], teaser: str, highlight: 
     >>> asked = "What is the NHS Staff Survey?"  # named, not said what it is
     >>> teaser_answers(asked, tokenize(asked), teaser, highlight)
     False
+    >>> asked = "Where is the NHS Staff Survey?"  # a name, but none placed
+    >>> teaser_answers(asked, tokenize(asked), teaser, highlight)
+    False
     """
     what = _WHAT_IS.match(question)
     if what and _only_names(what["name"], _names_of(question, teaser)) and not _says_what(what["name"], highlight):
+        return False
+    if _WHERE.match(question) and not _PLACED.search(highlight):
         return False
     held = set(tokenize(teaser))
     return all(term in held or term in _ASKING for term in terms) and not any(_kind_missing(question, highlight))

@@ -199,6 +199,8 @@ def test_teasers_are_marked_as_related(article_index):
         # Asked what or who a name is: these name it, and say something else of it.
         ("What is the King's Fund?", "The King’s Fund responds to the NHS Staff Survey"),
         ("Who is Sally Hulks?", "Sally Hulks looks back"),
+        # Asked where, with every word held: its names are people's ("Suzie Bailey"), placed nowhere.
+        ("Where is the King's Fund?", "The King’s Fund responds to the NHS Staff Survey"),
     ],
 )
 def test_a_teaser_is_never_quoted_for_what_only_the_page_it_links_to_says(article_index, question, teaser):
