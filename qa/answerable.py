@@ -444,7 +444,9 @@ def teaser_answers(question: str, terms: Sequence[str], teaser: str, highlight: 
     text, reads both alike: the teaser shares the names and the topic. So a teaser lacking a word
     the question asks with, or the kind of answer it asks for, is at most "unsure" (`Judge.decide`).
     `terms` are the question's, as `Evidence.terms`; the words that only frame a question ("say",
-    "how many") are not asked.
+    "how many") are not asked. A word the teaser holds only inside a name is not held, unless the
+    question names it too: "Director of Leadership and Organisational Development" says nothing
+    of how organisations develop leadership.
 
     >>> highlight = "Suzie Bailey comments on the latest NHS Staff Survey."
     >>> teaser = highlight + " Press release, 13 March 2025"
@@ -463,13 +465,22 @@ def teaser_answers(question: str, terms: Sequence[str], teaser: str, highlight: 
     >>> asked = "Where is the NHS Staff Survey?"  # a name, but none placed
     >>> teaser_answers(asked, tokenize(asked), teaser, highlight)
     False
+    >>> asked = "What is the NHS staff survey?"  # typed in part in lower case: the teaser's name still
+    >>> teaser_answers(asked, tokenize(asked), teaser, highlight)
+    False
+    >>> teaser = "Ann Lee, Director of Leadership Development, comments on the survey."
+    >>> asked = "What does the survey say about developing leadership?"  # both words only in her title
+    >>> teaser_answers(asked, tokenize(asked), teaser, teaser)
+    False
     """
     what = _WHAT_IS.match(question)
-    if what and _only_names(what["name"], _names_of(question, teaser)) and not _says_what(what["name"], highlight):
+    named = f"{_names_of(question, teaser)} {_names_of(question.lower(), teaser)}"  # "the NHS staff survey"
+    if what and _only_names(what["name"], named) and not _says_what(what["name"], highlight):
         return False
     if _WHERE.match(question) and not _PLACED.search(highlight):
         return False
-    held = set(tokenize(teaser))
+    names = set(tokenize(_names_of(question, teaser)))
+    held = set(tokenize(_CAPITALISED.sub(" ", teaser))) | (names & set(tokenize(teaser)))
     return all(term in held or term in _ASKING for term in terms) and not any(_kind_missing(question, highlight))
 
 

@@ -201,6 +201,10 @@ def test_teasers_are_marked_as_related(article_index):
         ("Who is Sally Hulks?", "Sally Hulks looks back"),
         # Asked where, with every word held: its names are people's ("Suzie Bailey"), placed nowhere.
         ("Where is the King's Fund?", "The King’s Fund responds to the NHS Staff Survey"),
+        # Typed in part in lower case, the teaser's name is still read as a name.
+        ("What is the NHS staff survey?", "The King’s Fund responds to the NHS Staff Survey"),
+        # "race" and "equality" are held only inside a name: "Workforce Race Equality Standard".
+        ("What did Suzie Bailey say about race equality?", "Suzie Bailey, Director of Leadership"),
     ],
 )
 def test_a_teaser_is_never_quoted_for_what_only_the_page_it_links_to_says(article_index, question, teaser):
