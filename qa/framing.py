@@ -77,6 +77,17 @@ _DEFINE = re.compile(
     re.IGNORECASE,
 )
 
+# Asking what a term or an abbreviation means, asked as "What is ...?" ("What does triage mean?",
+# "What does the acronym CQC stand for?", "What is QED short for?"): "mean", "stand" and "short"
+# are no fact to find, yet read as the rarest one no passage holds ("What does proactivity mean?"
+# was told "not covered" beside the sentence that uses it).
+_MEANING = re.compile(
+    r"^what (?:does|do) (?:the (?:acronym|abbreviation|initialism|term|word|phrase) )?"
+    r"(?P<term>(?:(?!\bby\b)[^\s?.!]+ ?){1,5}?) (?:mean|stand for)[\s?.!]*$"
+    r"|^what (?:is|are|was) (?:the )?(?P<short>(?:[^\s?.!]+ ?){1,5}?) short for[\s?.!]*$",
+    re.IGNORECASE,
+)
+
 # What an author is asked to have done when the question is about what the content says.
 _REPORTING = (
     r"say|think|believe|argue|suggest|claim|feel|write|note|reckon|insist|mean|want|hope|recommend"
@@ -149,8 +160,8 @@ def about_the_content(question: str, *, named: bool = False) -> bool:
 
 def what_is_asked(question: str, speaker: str = "") -> str:
     """`question` less a request around it, thanks after it and its naming of the document; a
-    request for a definition asked as "What is ...?", whether it speaks of a topic as "What
-    about ...?".
+    request for a definition, or for what a term means, asked as "What is ...?", whether it speaks
+    of a topic as "What about ...?".
 
     `speaker` is the one author who wrote all of the content, if there is one: naming them as the
     one who says it is cut too.
@@ -178,6 +189,8 @@ def what_is_asked(question: str, speaker: str = "") -> str:
     ('What is an organisation?', 'What is culture?')
     >>> what_is_asked("what's culture?")
     'what is culture?'
+    >>> what_is_asked("What does proactivity mean?"), what_is_asked("What does the acronym CQC stand for?")
+    ('What is proactivity?', 'What is CQC?')
     >>> what_is_asked("Does the article mention gender?"), what_is_asked("Is there anything about nurses?")
     ('What about gender?', 'What about nurses?')
     """
@@ -187,6 +200,8 @@ def what_is_asked(question: str, speaker: str = "") -> str:
     asked = re.sub(r"^(\W*what)['’]s\b", r"\1 is", asked, flags=re.IGNORECASE)  # one question, however typed
     if define := _DEFINE.match(asked.strip()):
         asked = f"What is {define['clause'] or define['term'] or define['keyword']}?"
+    elif meaning := _MEANING.match(asked.strip()):
+        asked = f"What is {meaning['term'] or meaning['short']}?"
     if mention := _mentions(speaker).match(asked.strip()):
         asked = f"What about {mention['topic'] or mention['there']}?"
     asked = _THE_DOCUMENT.sub(" ", asked)

@@ -321,6 +321,8 @@ TERM_ONLY_USED = [
     # An abbreviation it never spells out: quoted "diversity in terms of BME ..." (0.98-0.99).
     ("What is BME?", "in terms of BME"),
     ("What does BME stand for?", "in terms of BME"),
+    # Was "not covered": "mean" read as the rarest fact the passage lacks (qa.framing asks "What is ...?").
+    ("What does proactivity mean?", "encouraging proactivity"),
 ]
 OFF_TOPIC = [
     "What is the boiling point of water at sea level?",

@@ -13,6 +13,12 @@ PLAIN = "What is collective leadership?"
         ("What is meant by collective leadership?", "What is collective leadership?"),
         ("What do you mean by culture?", "What is culture?"),
         ("what's culture?", "what is culture?"),
+        # "mean" and "stand for" are no fact to find: "What does proactivity mean?" was "not covered".
+        ("What does proactivity mean?", "What is proactivity?"),
+        ("What does collective leadership mean?", "What is collective leadership?"),
+        ("What does the acronym CQC stand for?", "What is CQC?"),
+        ("what does BME stand for", "What is BME?"),
+        ("What is QED short for?", "What is QED?"),
     ],
 )
 def test_a_request_for_a_meaning_is_asked_as_what_it_is(question, asked):
@@ -56,7 +62,9 @@ def test_a_request_for_a_definition_is_asked_as_what_it_means(request_):
     [
         "In which year did the newspaper change its previous definition?",  # SQuAD's: no request
         "What is the original meaning of the word Norman?",
-        "What does collective leadership mean?",
+        "What does it mean for nurses?",  # what follows from it, not what it means
+        "What did the report mean?",
+        "What does the lead author mean by culture?",
     ],
 )
 def test_a_question_about_a_definition_is_kept(question):
