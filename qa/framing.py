@@ -70,8 +70,10 @@ _ABOUT, _ABOUT_NAMED = _about(rf"(?:{_NAMED}|it|this)"), _about(_NAMED)
 # told "not answered".
 _DEFINE = re.compile(
     r"^(?:define|what is meant by|what do(?:es)? (?:you|they|we|he|she) mean by"  # "what's" is "what is" by now
+    r"|how (?:do|does|did|would|should|can|could)(?: (?:you|we|one|i|he|she|they))? define"  # the author cut
     r"|(?:what is |give me )?(?:a |the )?(?:definition|meaning) of)\s+"
     r"(?:what\s+(?P<clause>[^?.!]+?)\s+(?:is|are|means?)|(?P<term>[^?.!]+?))[\s?.!]*$"  # "define what a team is"
+    r"|^how (?:is|are|was|were) (?P<defined>[^?.!]+?) defined[\s?.!]*$"
     r"|^(?!.*\b(?:what|who|whom|whose|which|when|where|why|how|in|of|its|their|the)\b)"  # words, not a question
     r"(?P<keyword>[\w'’ -]{1,60}?)\s+(?:definition|meaning)[\s?.!]*$",
     re.IGNORECASE,
@@ -191,6 +193,8 @@ def what_is_asked(question: str, speaker: str = "") -> str:
     'what is culture?'
     >>> what_is_asked("What does proactivity mean?"), what_is_asked("What does the acronym CQC stand for?")
     ('What is proactivity?', 'What is CQC?')
+    >>> what_is_asked("How is culture defined?"), what_is_asked("How does Michael West define culture?", "Michael West")
+    ('What is culture?', 'What is culture?')
     >>> what_is_asked("Does the article mention gender?"), what_is_asked("Is there anything about nurses?")
     ('What about gender?', 'What about nurses?')
     """
@@ -198,10 +202,6 @@ def what_is_asked(question: str, speaker: str = "") -> str:
     while asked != before:  # "Hi, please can you tell me ..." is three requests
         before, asked = asked, _REQUEST.sub("", asked, count=1)
     asked = re.sub(r"^(\W*what)['’]s\b", r"\1 is", asked, flags=re.IGNORECASE)  # one question, however typed
-    if define := _DEFINE.match(asked.strip()):
-        asked = f"What is {define['clause'] or define['term'] or define['keyword']}?"
-    elif meaning := _MEANING.match(asked.strip()):
-        asked = f"What is {meaning['term'] or meaning['short']}?"
     if mention := _mentions(speaker).match(asked.strip()):
         asked = f"What about {mention['topic'] or mention['there']}?"
     asked = _THE_DOCUMENT.sub(" ", asked)
@@ -209,4 +209,9 @@ def what_is_asked(question: str, speaker: str = "") -> str:
         asked = _speaker_frames(speaker).sub(lambda m: f" {m['aux'] or ''} ", asked)
     asked = re.sub(r"\s*,?\s*(?=[?.!]|$)", "", asked)  # "..., according to the article?", "Who wrote ?"
     asked = re.sub(r"^[\s,:;.!?-]+", "", re.sub(r"\s+", " ", asked)).strip()
+    # Last, so that "How does West define culture?" is "how does define culture" by now.
+    if define := _DEFINE.match(asked):
+        asked = f"What is {define['clause'] or define['term'] or define['keyword'] or define['defined']}?"
+    elif meaning := _MEANING.match(asked):
+        asked = f"What is {meaning['term'] or meaning['short']}?"
     return asked if tokenize(asked) else question

@@ -19,6 +19,9 @@ PLAIN = "What is collective leadership?"
         ("What does the acronym CQC stand for?", "What is CQC?"),
         ("what does BME stand for", "What is BME?"),
         ("What is QED short for?", "What is QED?"),
+        # "defined" and "define" were read as the rarest fact no passage holds ("not answered", 0.02).
+        ("How is culture defined?", "What is culture?"),
+        ("How would you define collective leadership?", "What is collective leadership?"),
     ],
 )
 def test_a_request_for_a_meaning_is_asked_as_what_it_is(question, asked):
@@ -137,7 +140,7 @@ def test_naming_the_content_s_one_author_as_the_source_is_not_what_is_asked(fram
     [
         ("What does Michael West say collective leadership is?", ["say", "collect", "leadership"]),
         ("What did West want leaders to prioritise?", ["want", "leader", "prioritis"]),
-        ("What is West's definition of culture?", ["definit", "cultur"]),
+        ("What is West's definition of culture?", ["cultur"]),  # and then a request for a definition
     ],
 )
 def test_the_author_is_cut_as_the_subject_of_what_is_said(question, asked):
