@@ -393,6 +393,25 @@ def _only_names(words: str, names: str) -> bool:
     return bool(spelled) and spelled[0] in named and all(w in named or w in _GLUE for w in spelled)
 
 
+# The asked event as a point in time that something else is dated from: "since joining the Fund".
+_DATED_FROM = re.compile(r"\b(?:since|after|before|until|upon|following)\s+(\w+ing)\b", re.I)
+
+
+def _dates_from(question: str, terms: Sequence[str], highlight: str) -> bool:
+    """Whether `question` asks when something happened, and `highlight`, holding no date, only
+    dates something else from it ("When did he join the King's Fund?" of "... I have experienced
+    continually since joining the King's Fund").
+
+    >>> asked = "When did he join the Fund?"
+    >>> [_dates_from(asked, tokenize(asked), said) for said in ("Felt since joining the Fund.", "Joined in 2014.")]
+    [True, False]
+    """
+    if not re.match(r"\s*when\b", question, re.I) or _has_number(highlight, question):
+        return False
+    asked = set(terms)
+    return any(asked.intersection(tokenize(m.group(1))) for m in _DATED_FROM.finditer(highlight))
+
+
 def mentions_only(question: str, terms: Sequence[str], passage: str, highlight: str) -> bool:
     """Whether `passage` only mentions what `question` asks about, so cannot be quoted as its answer.
 
@@ -417,9 +436,14 @@ def mentions_only(question: str, terms: Sequence[str], passage: str, highlight: 
     >>> passage = "Humour creates a sense of psychological safety so that people engage."
     >>> mentions_only(asked, tokenize(asked), passage, passage)
     True
+
+    Asked when something happened, a `highlight` without a date that only dates something else
+    from it ("since joining the King's Fund") does not say when (`_dates_from`).
     """
     if term := _asked_term(question):
         return not _defines(term, highlight)
+    if _dates_from(question, terms, highlight):
+        return True
     if not any(_kind_missing(question, highlight)):
         return False
     names = set(tokenize(_names_of(question, passage)))

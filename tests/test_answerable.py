@@ -249,6 +249,10 @@ CCL = "Working with the Centre of Creative Leadership, we have identified the to
         ("What is the IEEE?", "He spoke at the American Institute of Electrical Engineers (now IEEE).", False),
         ("What are ICSs?", "ICSs are partnerships of the organisations that plan care.", False),
         ("What is NHS England?", "NHS England and the trusts it oversees.", False),  # a name, not an abbreviation
+        # Asked when, a sentence without a date that only dates something else from the event.
+        ("When did he join the King's Fund?", "I have felt warmth continually since joining the King's Fund.", True),
+        ("When did he join the King's Fund?", "He joined the King's Fund in 2014; since joining, he has led.", False),
+        ("Since when has he felt warmth?", "I have felt warmth continually since joining the King's Fund.", False),
         # Not a term: "the" asks for one thing, "called" for a name, a linking word describes.
         ("What is the largest ctenophore?", "Cestum veneris is among the largest ctenophores.", False),
         ("What is terra preta called?", "Terra preta (black earth) is found in the Amazon.", False),
@@ -351,6 +355,15 @@ def test_a_passage_that_only_mentions_what_is_asked_about_is_not_quoted(article_
     assert answer.status == UNSURE and not answer.found
     assert "Centre of Creative Leadership" in answer.passages[0].highlight  # shown, marked, claimed nothing
     assert answer.text == qa.engine.UNSURE_TEXT
+
+
+def test_a_sentence_dated_from_the_asked_event_is_not_quoted_as_when_it_happened(article_index):
+    # Quoted at 0.78: "... which I have experienced continually since joining the King's Fund".
+    answer = article_index.ask("When did Michael West join the King's Fund?")
+    assert answer.status == UNSURE and not answer.found and "since joining the King" in answer.passages[0].highlight
+    # Asked since when, that sentence is the answer.
+    answer = article_index.ask("Since when has Michael West experienced warm interactions at the King's Fund?")
+    assert answer.status == ANSWERED and "since joining the King" in answer.text
 
 
 @pytest.mark.parametrize(("question", "marked"), TERM_ONLY_USED)
