@@ -70,7 +70,7 @@ _ABOUT, _ABOUT_NAMED = _about(rf"(?:{_NAMED}|it|this)"), _about(_NAMED)
 # told "not answered".
 _DEFINE = re.compile(
     r"^(?:define|what is meant by|what do(?:es)? (?:you|they|we|he|she) mean by"  # "what's" is "what is" by now
-    r"|how (?:do|does|did|would|should|can|could)(?: (?:you|we|one|i|he|she|they))? define"  # the author cut
+    r"|how (?:do|does|did|would|should|can|could)(?: (?:you|we|one|i|he|she|they))? define"  # West cut by now
     r"|(?:what is |give me )?(?:a |the )?(?:definition|meaning) of)\s+"
     r"(?:what\s+(?P<clause>[^?.!]+?)\s+(?:is|are|means?)|(?P<term>[^?.!]+?))[\s?.!]*$"  # "define what a team is"
     r"|^how (?:is|are|was|were) (?P<defined>[^?.!]+?) defined[\s?.!]*$"
