@@ -52,7 +52,7 @@ def _about(content: str) -> re.Pattern[str]:
         rf"^(?:what(?:'s|’s| is)\s+{content}\s+(?:all\s+)?about"
         rf"|(?:please\s+)?(?:summari[sz]e|sum up)(?:\s+{content})?"
         rf"|(?:(?:give me|what(?:'s|’s| is))\s+)?(?:a|an|the)\s+(?:summary|overview|gist)(?:\s+of\s+{content})?"
-        rf"|what(?:'s|’s| is| are)\s+the\s+(?:main|key|central)\s+(?:point|message|idea|argument)s?"
+        rf"|what(?:'s|’s| is| are)\s+(?:the\s+)?(?:main|key|central)\s+(?:point|message|idea|argument)s?"
         rf"(?:\s+of\s+{content})?"
         rf"|tl;?\s*dr)[\s?.!]*$",
         re.IGNORECASE,
@@ -96,6 +96,8 @@ _REPORTING = (
     r"|propose|mention|describe|explain|define|see|consider|tell|expect"
 )
 _TITLE = r"(?:(?:professor|prof|dr|mr|mrs|ms|sir)\.?\s+)?"
+# What an author has of their own, as a question names it: "West's view", "the author's main point".
+_OWN = r"views?|opinion|thoughts|definition|advice|arguments?|points?|messages?|ideas?"
 _THE_AUTHOR = r"the (?:author|speaker|writer)"
 _PRONOUN = r"he|she|they"
 # The content, as a question asking whether it speaks of something names it ("Does the video ...?").
@@ -124,7 +126,7 @@ def _speaker_frames(speaker: str) -> re.Pattern[str]:
         rf"(?:,\s*)?\baccording to (?:{name}(?:['’]s)?|him|her|them)\b,?"  # "..., according to West?"
         rf"|(?:,\s*)?\bin (?:{name}['’]s|his|her|their) (?:own )?(?:words|view|views|opinion|eyes|mind)\b,?"
         rf"|\b(?P<aux>does|did|do|would|will|can)\s+(?:{name}|{pronoun})\s+(?=(?:{_REPORTING})\b)"  # "does he say"
-        rf"|\b{name}['’]s\s+(?=(?:view|views|opinion|thoughts|definition|advice|argument)\b)",
+        rf"|\b{name}['’]s\s+(?=(?:(?:main|key|central)\s+)?(?:{_OWN})\b)",  # "West's main argument"
         re.IGNORECASE,
     )
 

@@ -127,7 +127,14 @@ STANDFIRST = (
 
 
 @pytest.mark.parametrize(
-    "question", ["What is this article about?", "Summarise the article.", "What are the main points?", "tl;dr"]
+    "question",
+    [
+        "What is this article about?",
+        "Summarise the article.",
+        "What are the main points?",
+        "tl;dr",
+        "What is West's main argument?",  # the article's one author: was "not answered" beside the byline
+    ],
 )
 def test_what_the_content_is_about_is_answered_by_its_opening(article_index, question):
     # Was "not answered" (or "not covered"): no passage says what the article is about; its

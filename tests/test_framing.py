@@ -94,6 +94,20 @@ def test_asking_what_the_content_itself_is_about(question, about):
 
 
 @pytest.mark.parametrize(
+    ("question", "about"),
+    [
+        ("What is West's main argument?", True),
+        ("What is the author's main point?", True),
+        ("What are Michael West's key messages?", True),
+        ("What is West's view on diversity?", False),  # a view on a topic: searched
+        ("What is Suzie Bailey's main point?", False),  # not the content's author
+    ],
+)
+def test_asking_for_the_one_author_s_main_point_is_asking_what_the_content_is_about(question, about):
+    assert about_the_content(what_is_asked(question, "Michael West")) is about
+
+
+@pytest.mark.parametrize(
     ("question", "asked"),
     [
         ("Does the article mention gender?", "What about gender?"),
