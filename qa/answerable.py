@@ -454,13 +454,32 @@ def mentions_only(question: str, terms: Sequence[str], passage: str, highlight: 
 # A "where" question asks for a place: a name placed by the word before it ("in Leeds", "at Barts").
 _WHERE = re.compile(r"^\s*where\b", re.I)
 _PLACED = re.compile(r"\b(?:in|at|from|near|across|within|outside|around)\s+(?:the\s+)?[A-Z]")
+_HOW_MANY = re.compile(r"^\s*how\s+many\b", re.I)
+
+
+def _counts(question: str, highlight: str) -> bool:
+    """Whether `highlight` holds a number that may count what "how many" asks for: not one that
+    only measures something the question does not name ("the five-year programme" for "How many
+    clinical leaders ...?"; "How many years ...?" is counted by it).
+
+    >>> _counts("How many took part?", "The five-year programme."), _counts("How many years?", "A five-year plan.")
+    (False, True)
+    """
+    asked = {m.group(0).casefold() for m in _NUMBER.finditer(question)}
+    words = set(tokenize(question))
+    for number in _NUMBER.finditer(highlight):
+        unit = re.match(r"-([a-z]+)", highlight[number.end() :], re.I)
+        if number.group(0).casefold() not in asked and (not unit or words & set(tokenize(unit.group(1)))):
+            return True
+    return False
 
 
 def teaser_answers(question: str, terms: Sequence[str], teaser: str, highlight: str) -> bool:
     """Whether a related-content teaser may be quoted as the answer: it holds every term asked, and
     its `highlight` the kind of answer asked for (a number for "when" or "how many", a name for
-    "who", a place for "where": a name after "in", "at", "from" ...) and, asked what or who a
-    name is, says it ("Suzie Bailey, Director of ...").
+    "who", a place for "where": a name after "in", "at", "from" ..., and for "how many" a count,
+    not "five-year" unless years are asked for) and, asked what or who a name is, says it ("Suzie
+    Bailey, Director of ...").
 
     A teaser sums up another page ("Suzie Bailey ... comments on the latest NHS Staff Survey"). It
     answers what it says itself (who commented, and on what), but not what that page says ("What
@@ -501,7 +520,9 @@ def teaser_answers(question: str, terms: Sequence[str], teaser: str, highlight: 
     named = f"{_names_of(question, teaser)} {_names_of(question.lower(), teaser)}"  # "the NHS staff survey"
     if what and _only_names(what["name"], named) and not _says_what(what["name"], highlight):
         return False
-    if _WHERE.match(question) and not _PLACED.search(highlight):
+    if (_WHERE.match(question) and not _PLACED.search(highlight)) or (
+        _HOW_MANY.match(question) and not _counts(question, highlight)
+    ):
         return False
     names = set(tokenize(_names_of(question, teaser)))
     held = set(tokenize(_CAPITALISED.sub(" ", teaser))) | (names & set(tokenize(teaser)))
