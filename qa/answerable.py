@@ -395,6 +395,7 @@ def _only_names(words: str, names: str) -> bool:
 
 # The asked event as a point in time that something else is dated from: "since joining the Fund".
 _DATED_FROM = re.compile(r"\b(?:since|after|before|until|upon|following)\s+(\w+ing)\b", re.I)
+_WHEN = re.compile(r"^\s*when\b", re.I)
 
 
 def _dates_from(question: str, terms: Sequence[str], highlight: str) -> bool:
@@ -406,7 +407,7 @@ def _dates_from(question: str, terms: Sequence[str], highlight: str) -> bool:
     >>> [_dates_from(asked, tokenize(asked), said) for said in ("Felt since joining the Fund.", "Joined in 2014.")]
     [True, False]
     """
-    if not re.match(r"\s*when\b", question, re.I) or _has_number(highlight, question):
+    if not _WHEN.match(question) or _has_number(highlight, question):
         return False
     asked = set(terms)
     return any(asked.intersection(tokenize(m.group(1))) for m in _DATED_FROM.finditer(highlight))
@@ -517,15 +518,15 @@ def teaser_answers(question: str, terms: Sequence[str], teaser: str, highlight: 
     False
     """
     what = _WHAT_IS.match(question)
-    named = f"{_names_of(question, teaser)} {_names_of(question.lower(), teaser)}"  # "the NHS staff survey"
+    names = _names_of(question, teaser)
+    named = f"{names} {_names_of(question.lower(), teaser)}"  # typed in part in lower case: "the NHS staff survey"
     if what and _only_names(what["name"], named) and not _says_what(what["name"], highlight):
         return False
     if (_WHERE.match(question) and not _PLACED.search(highlight)) or (
         _HOW_MANY.match(question) and not _counts(question, highlight)
     ):
         return False
-    names = set(tokenize(_names_of(question, teaser)))
-    held = set(tokenize(_CAPITALISED.sub(" ", teaser))) | (names & set(tokenize(teaser)))
+    held = set(tokenize(_CAPITALISED.sub(" ", teaser))) | (set(tokenize(names)) & set(tokenize(teaser)))
     return all(term in held or term in _ASKING for term in terms) and not any(_kind_missing(question, highlight))
 
 

@@ -211,9 +211,8 @@ def what_is_asked(question: str, speaker: str = "") -> str:
         asked = _speaker_frames(speaker).sub(lambda m: f" {m['aux'] or ''} ", asked)
     asked = re.sub(r"\s*,?\s*(?=[?.!]|$)", "", asked)  # "..., according to the article?", "Who wrote ?"
     asked = re.sub(r"^[\s,:;.!?-]+", "", re.sub(r"\s+", " ", asked)).strip()
-    # Last, so that "How does West define culture?" is "how does define culture" by now.
-    if define := _DEFINE.match(asked):
-        asked = f"What is {define['clause'] or define['term'] or define['keyword'] or define['defined']}?"
-    elif meaning := _MEANING.match(asked):
-        asked = f"What is {meaning['term'] or meaning['short']}?"
+    # Last, so that "How does West define culture?" is "how does define culture" by now. Each
+    # pattern's only groups are its alternatives' term: the one that matched is the term.
+    if meant := _DEFINE.match(asked) or _MEANING.match(asked):
+        asked = f"What is {next(filter(None, meant.groups()))}?"
     return asked if tokenize(asked) else question
