@@ -22,7 +22,7 @@ from qa.crossencoder import get_cross_encoder
 from qa.embed import model_id, question_batcher
 from qa.errors import IndexCorruptError, IndexNotFoundError
 from qa.followup import contextualize
-from qa.framing import about_the_content, what_is_asked
+from qa.framing import about_the_content, attributed, what_is_asked
 from qa.lexical import BM25, tokenize
 from qa.search import Corpus, Hit, rank
 from qa.spelling import english, mend
@@ -286,7 +286,7 @@ class Index:
 
         `gate` as in `ask`.
         """
-        loaded, query = self._asked(view, normalize_question(question))
+        loaded, query, _ = self._asked(view, normalize_question(question))
         embedded = self._submit(query, k)
         with gate or nullcontext():
             return [self._passage(loaded.data, hit) for hit in rank(loaded.corpus, embedded(), query, k)]
@@ -294,15 +294,18 @@ class Index:
     def _of(self, view: IndexView | None) -> _Loaded:
         return view.loaded if view is not None else self._current()
 
-    def _asked(self, view: IndexView | None, question: str) -> tuple[_Loaded, str]:
-        """The loaded index to answer from, and what `question` asks of it.
+    def _asked(self, view: IndexView | None, question: str) -> tuple[_Loaded, str, bool]:
+        """The loaded index to answer from, what `question` asks of it, and whether it asks for
+        what the content's one author says.
 
-        That is the question with its typing slips mended to the index's words (qa.spelling), less
-        the words that only frame it (qa.framing; naming the content's one author as the one who
-        says it among them, "Micheal West" once mended): what is embedded, searched, judged and read.
+        What it asks is the question with its typing slips mended to the index's words
+        (qa.spelling), less the words that only frame it (qa.framing; naming the author as the one
+        who says it among them, "Micheal West" once mended): what is embedded, searched, judged
+        and read.
         """
         loaded = self._of(view)
-        return loaded, what_is_asked(mend(question, loaded.corpus.lexical), loaded.speaker)
+        mended = mend(question, loaded.corpus.lexical)
+        return loaded, what_is_asked(mended, loaded.speaker), attributed(mended, loaded.speaker)
 
     @staticmethod
     def _submit(query: str, k: int) -> Callable[[], np.ndarray]:
@@ -349,8 +352,8 @@ class Index:
         """
         question = normalize_question(question)
         query = normalize_question(contextualize(question, history))
-        loaded, asked = self._asked(view, query)
-        judgement = self._judged(loaded, asked, k, gate=gate)
+        loaded, asked, authors = self._asked(view, query)
+        judgement = self._judged(loaded, asked, k, gate=gate, authors=authors)
         status, passages = judgement.status, judgement.passages
         text = {
             ANSWERED: passages[0].highlight if passages else "",
@@ -367,8 +370,8 @@ class Index:
         What `ask` decides its status with, for benchmarks and diagnostics; `judge` replaces the
         shipped judgement (qa/answerable.json) with another, e.g. one being fitted.
         """
-        loaded, query = self._asked(None, normalize_question(question))
-        return self._judged(loaded, query, k, judge)
+        loaded, query, authors = self._asked(None, normalize_question(question))
+        return self._judged(loaded, query, k, judge, authors=authors)
 
     def _judged(
         self,
@@ -377,16 +380,28 @@ class Index:
         k: int,
         judge: Judge | None = None,
         gate: AbstractContextManager | None = None,
+        *,
+        authors: bool = False,
     ) -> Judgement:
         """`query` embedded, searched and judged (`_judge`; `gate` as in `ask`), or, asking what the
-        content is about, answered from the documents' openings (`_about`), which needs neither."""
+        content is about, answered from the documents' openings (`_about`), which needs neither.
+        `authors`: the question asks what the content's author says (`_asked`)."""
         if about_the_content(query):
             return self._about(loaded, check_k(k))
         embedded = self._submit(query, k)
         with gate or nullcontext():
-            return self._judge(loaded, query, embedded(), k, judge)
+            return self._judge(loaded, query, embedded(), k, judge, authors=authors)
 
-    def _judge(self, loaded: _Loaded, query: str, vector: np.ndarray, k: int, judge: Judge | None = None) -> Judgement:
+    def _judge(
+        self,
+        loaded: _Loaded,
+        query: str,
+        vector: np.ndarray,
+        k: int,
+        judge: Judge | None = None,
+        *,
+        authors: bool = False,
+    ) -> Judgement:
         hits = rank(loaded.corpus, vector, query, max(k, 2))  # the second passage gives the gaps
         passages = [self._passage(loaded.data, hit) for hit in hits[:k]]
         if not hits:
@@ -414,7 +429,8 @@ class Index:
         def read() -> float:
             return float(get_cross_encoder().score(query, self._sentences(loaded, top.row, highlighted)).max())
 
-        lacks = best.related and not teaser_answers(query, evidence.terms, best.text, best.highlight)
+        # A teaser sums up another page: never what the author says, whatever words it holds.
+        lacks = best.related and (authors or not teaser_answers(query, evidence.terms, best.text, best.highlight))
         mentions = mentions_only(query, evidence.terms, best.text, best.highlight)
         verdict = (judge or shipped_judge()).decide(x, read, unquotable=lacks or mentions)
         return Judgement(verdict.status, verdict.probability, np.append(x, verdict.reader), passages, lacks, mentions)

@@ -19,7 +19,9 @@ author wrote all of the content the name cannot tell passages apart. It is worse
 name is in the title each sentence is embedded with, so it drew the question to the sentences that
 say least of their own ("What keeps communities going is optimism ..."), and every passage's title
 held it. The name is cut there; a question about the author ("Where does Michael West work?",
-"What did West experience in the NHS?") keeps it.
+"What did West experience in the NHS?") keeps it. Cut with it is a verb that only reports ("say",
+"think", "believe"), and the clause it reported is asked as a question: "What does West think
+leaders should prioritise?" is "What should leaders prioritise?".
 """
 
 from __future__ import annotations
@@ -95,6 +97,17 @@ _REPORTING = (
     r"say|think|believe|argue|suggest|claim|feel|write|note|reckon|insist|mean|want|hope|recommend"
     r"|propose|mention|describe|explain|define|see|consider|tell|expect"
 )
+# Of those, the verbs that ask only for what the author says. With the author, each is cut with
+# its auxiliary ("What does West think leaders should prioritise?" is "What leaders should
+# prioritise?"): kept, "think" or "believe" was an asked-for word that no passage repeats ("What
+# does West believe culture is about?" was told "not answered" beside its answer), and "What does
+# say ..." drew the embedding to the sentences shaped like it ("What keeps communities going is
+# ..." for "What does West say about courage?"). The others keep a meaning of their own ("define",
+# "describe", "tell the staff").
+_SAYING = re.compile(
+    r"(?:say|think|believe|argue|suggest|claim|feel|write|note|reckon|insist|want|hope|recommend|propose|expect)s?",
+    re.IGNORECASE,
+)
 _TITLE = r"(?:(?:professor|prof|dr|mr|mrs|ms|sir)\.?\s+)?"
 # What an author has of their own, as a question names it: "West's view", "the author's main point".
 _OWN = r"views?|opinion|thoughts|definition|advice|arguments?|points?|messages?|ideas?"
@@ -125,10 +138,30 @@ def _speaker_frames(speaker: str) -> re.Pattern[str]:
     return re.compile(
         rf"(?:,\s*)?\baccording to (?:{name}(?:['’]s)?|him|her|them)\b,?"  # "..., according to West?"
         rf"|(?:,\s*)?\bin (?:{name}['’]s|his|her|their) (?:own )?(?:words|view|views|opinion|eyes|mind)\b,?"
-        rf"|\b(?P<aux>does|did|do|would|will|can)\s+(?:{name}|{pronoun})\s+(?=(?:{_REPORTING})\b)"  # "does he say"
+        rf"|\b(?P<aux>does|did|do|would|will|can)\s+(?:{name}|{pronoun})\s+(?P<verb>{_REPORTING})\b"  # "does he say"
         rf"|\b{name}['’]s\s+(?=(?:(?:main|key|central)\s+)?(?:{_OWN})\b)",  # "West's main argument"
         re.IGNORECASE,
     )
+
+
+# Where a saying frame was cut, the clause it reported, put back in a question's word order:
+# "What [does West think] leaders should prioritise?" is "What should leaders prioritise?", and
+# "What culture is about?" found "What we know about culture is ..." where "What is culture
+# about?" finds "Culture is what is important to us here ...". Its subject is a few words, none
+# of them an auxiliary ("What does West think is the main problem?" has none to move).
+_CUT = "\x00"
+_AUXILIARY = r"(?:is|are|was|were|should|must|can|could|will|would|may|might|has|have)"
+_REPORTED = re.compile(
+    rf"^(?P<wh>[^{_CUT}]*?)\s*{_CUT}\s*(?P<subject>(?:(?!{_AUXILIARY}\b)[\w'’-]+\s+){{1,4}}?)(?P<aux>{_AUXILIARY})\b",
+    re.IGNORECASE,
+)
+
+
+def _unspoken(frame: re.Match[str]) -> str:
+    """What is left of a frame naming the author as the one who says it: a mark where "does he
+    think" was (`_CUT`, for `_REPORTED`), "does describe" of "does he describe"."""
+    verb = frame["verb"] or ""
+    return f" {_CUT} " if _SAYING.fullmatch(verb) else f" {frame['aux'] or ''} {verb} "
 
 
 @lru_cache(maxsize=64)
@@ -144,6 +177,19 @@ def _mentions(speaker: str) -> re.Pattern[str]:
         rf"(?:about|on|of)\s+(?P<there>[^?]+?)[\s?.!]*$",
         re.IGNORECASE,
     )
+
+
+def attributed(question: str, speaker: str) -> bool:
+    """Whether `question` names `speaker`, the content's one author, as the one who says what it
+    asks ("What does West think ...?", "according to West", "West's view"): then only the author's
+    own words answer it, never a related-content teaser, which sums up another page (qa.engine).
+
+    >>> attributed("What does West feel about the King's Fund?", "Michael West")
+    True
+    >>> attributed("Where does Michael West work?", "Michael West"), attributed("What does West feel?", "")
+    (False, False)
+    """
+    return bool(speaker) and bool(_speaker_frames(speaker).search(question))
 
 
 def about_the_content(question: str, *, named: bool = False) -> bool:
@@ -182,7 +228,9 @@ def what_is_asked(question: str, speaker: str = "") -> str:
     >>> what_is_asked("What did the report find?"), what_is_asked("What is this article about?")
     ('What did the report find?', 'What is this article about?')
     >>> what_is_asked("What does Michael West say collective leadership is?", "Michael West")
-    'What does say collective leadership is?'
+    'What is collective leadership?'
+    >>> what_is_asked("What does West think leaders should prioritise?", "Michael West")
+    'What should leaders prioritise?'
     >>> what_is_asked("What is culture, in West's words?", "Michael West")
     'What is culture?'
     >>> what_is_asked("Where does Michael West work?", "Michael West")
@@ -208,7 +256,8 @@ def what_is_asked(question: str, speaker: str = "") -> str:
         asked = f"What about {mention['topic'] or mention['there']}?"
     asked = _THE_DOCUMENT.sub(" ", asked)
     if speaker:
-        asked = _speaker_frames(speaker).sub(lambda m: f" {m['aux'] or ''} ", asked)
+        asked = _speaker_frames(speaker).sub(_unspoken, asked)
+        asked = _REPORTED.sub(r"\g<wh> \g<aux> \g<subject>", asked).replace(_CUT, " ")
     asked = re.sub(r"\s*,?\s*(?=[?.!]|$)", "", asked)  # "..., according to the article?", "Who wrote ?"
     asked = re.sub(r"^[\s,:;.!?-]+", "", re.sub(r"\s+", " ", asked)).strip()
     # Last, so that "How does West define culture?" is "how does define culture" by now. Each
