@@ -3,7 +3,7 @@
 import pytest
 
 import qa
-from qa.types import ANSWERED, NOT_COVERED, STATUSES, UNSURE
+from qa.types import ANSWERED, NOT_COVERED, RELATED, STATUSES, UNSURE
 
 DEFINITION = "Collective leadership is a leadership in which all staff take responsibility"
 
@@ -230,6 +230,23 @@ def test_a_teaser_is_never_quoted_for_what_only_the_page_it_links_to_says(articl
     assert answer.passages[0].related and teaser in answer.passages[0].text
     assert answer.status == UNSURE and not answer.found
     assert answer.text == qa.engine.UNSURE_TEASER_TEXT  # where an answer would be: the page it sums up
+
+
+@pytest.mark.parametrize(
+    "question", ["What did West experience in the NHS?", "What did Michael West experience in the NHS?"]
+)
+def test_of_a_teaser_and_a_body_passage_that_fit_alike_the_body_comes_first(article_index, question):
+    # The Staff Survey teaser (the NHS four times) ranked level with the passage on his children's
+    # births, and first: "not answered" beside it (qa.search.TEASER_PENALTY).
+    answer = article_index.ask(question)
+    assert "the most profound moments of my life" in answer.passages[0].text
+    assert answer.status != RELATED
+
+
+def test_a_teaser_is_not_quoted_for_a_question_about_the_body(article_index):
+    # Quoted, with 0.8, Sally Hulks's teaser on the Barts Health programme.
+    answer = article_index.ask("What is the future of NHS leadership?")
+    assert not answer.found and not answer.passages[0].related
 
 
 @pytest.mark.parametrize(
