@@ -67,15 +67,18 @@ _ABOUT, _ABOUT_NAMED = _about(rf"(?:{_NAMED}|it|this)"), _about(_NAMED)
 
 
 # A request for a definition, asked as the question it means ("define culture", "the meaning of
-# culture", "What is meant by culture?", "collective leadership definition": "What is culture?").
-# Asked so, the request's words were the rarest fact no passage holds: the definition itself was
-# told "not answered".
+# culture", "What is meant by culture?", "collective leadership definition", "What are the main
+# features of culture?": "What is culture?"). Asked so, the request's words were the rarest fact
+# no passage holds: the definition itself was told "not answered".
 _DEFINE = re.compile(
     r"^(?:define|what is meant by|what do(?:es)? (?:you|they|we|he|she) mean by"  # "what's" is "what is" by now
     r"|how (?:do|does|did|would|should|can|could)(?: (?:you|we|one|i|he|she|they))? define"  # West cut by now
     r"|(?:what is |give me )?(?:a |the )?(?:definition|meaning) of)\s+"
     r"(?:what\s+(?P<clause>[^?.!]+?)\s+(?:is|are|means?)|(?P<term>[^?.!]+?))[\s?.!]*$"  # "define what a team is"
     r"|^how (?:is|are|was|were) (?P<defined>[^?.!]+?) defined[\s?.!]*$"
+    r"|^(?:what|which) (?:are|were) (?:the |some of the )?(?:(?:main|key|core|central|defining|essential) )?"
+    r"(?:features|characteristics|elements|principles|aspects|traits|qualities|hallmarks)"
+    r" of (?P<featured>[^?.!]+?)[\s?.!]*$"
     r"|^(?!.*\b(?:what|who|whom|whose|which|when|where|why|how|in|of|its|their|the)\b)"  # words, not a question
     r"(?P<keyword>[\w'’ -]{1,60}?)\s+(?:definition|meaning)[\s?.!]*$",
     re.IGNORECASE,
