@@ -71,7 +71,7 @@ _ABOUT, _ABOUT_NAMED = _about(rf"(?:{_NAMED}|it|this)"), _about(_NAMED)
 # features of culture?": "What is culture?"). Asked so, the request's words were the rarest fact
 # no passage holds: the definition itself was told "not answered".
 _DEFINE = re.compile(
-    r"^(?:define|what is meant by|what do(?:es)? (?:you|they|we|he|she) mean by"  # "what's" is "what is" by now
+    r"^(?:define|what is meant by|what do(?:es)? (?:(?:you|they|we|he|she) )?mean by"  # "what's": "what is" by now
     r"|how (?:do|does|did|would|should|can|could)(?: (?:you|we|one|i|he|she|they))? define"  # West cut by now
     r"|(?:what is |give me )?(?:a |the )?(?:definition|meaning) of)\s+"
     r"(?:what\s+(?P<clause>[^?.!]+?)\s+(?:is|are|means?)|(?P<term>[^?.!]+?))[\s?.!]*$"  # "define what a team is"
@@ -160,11 +160,18 @@ _REPORTED = re.compile(
 )
 
 
+# After a saying verb, what makes it the thing asked: "What does West hope for the future?" asked
+# as "What for the future?" was quoted a sentence that only names the future.
+_VERB_OBJECT = re.compile(r"\s+(?:for|from|to|with|in)\b", re.IGNORECASE)
+
+
 def _unspoken(frame: re.Match[str]) -> str:
     """What is left of a frame naming the author as the one who says it: a mark where "does he
-    think" was (`_CUT`, for `_REPORTED`), "does describe" of "does he describe"."""
+    think" was (`_CUT`, for `_REPORTED`), "does describe" of "does he describe", "does hope" of
+    "does he hope for"."""
     verb = frame["verb"] or ""
-    return f" {_CUT} " if _SAYING.fullmatch(verb) else f" {frame['aux'] or ''} {verb} "
+    reports = _SAYING.fullmatch(verb) and not _VERB_OBJECT.match(frame.string, frame.end())
+    return f" {_CUT} " if reports else f" {frame['aux'] or ''} {verb} "
 
 
 @lru_cache(maxsize=64)

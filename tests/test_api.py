@@ -79,13 +79,15 @@ def test_questions_about_the_byline_are_never_told_it_does_not_answer(article_in
         ("What does West think leaders should prioritise?", "to prioritise the success of patient care"),
         ("What does Michael West believe culture is about?", "Culture is what is important to us here"),
         ("What does West say about courage?", "the courage to have a vision of compassionate care"),
+        ("What does he mean by culture?", "Culture is what is important to us here"),
     ],
 )
 def test_naming_the_author_as_the_one_who_says_it_is_asked_as_the_plain_question(article_index, question, sentence):
     # The author's name is in every sentence's embedded title: the first was quoted "What keeps
     # communities going is optimism ..." at 0.78, the second and third were not answered. Kept,
     # "think" and "believe" were words no passage holds (the fourth "unsure", the fifth "not
-    # answered"), and "What does say ..." drew the sixth to "What keeps communities going".
+    # answered"), and "What does say ..." drew the sixth to "What keeps communities going"; "What
+    # does mean by culture?" was quoted a sentence on tools.
     answer = article_index.ask(question)
     assert answer.status == ANSWERED and sentence in answer.text
 

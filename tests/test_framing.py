@@ -168,6 +168,8 @@ def test_naming_the_content_s_one_author_as_the_source_is_not_what_is_asked(fram
         ("What does West think is the main problem?", "What is the main problem?"),  # no subject to move
         ("What kind of leaders does West think we need?", "What kind of leaders we need?"),  # no auxiliary
         ("How does West describe the NHS?", "How does describe the NHS?"),  # a verb with a meaning of its own
+        ("What does West hope for the future?", "What does hope for the future?"),  # what he hopes for is asked
+        ("What does he mean by culture?", "What is culture?"),  # and then a request for a meaning
         ("What is West's definition of culture?", "What is culture?"),  # and then a request for a definition
     ],
 )
