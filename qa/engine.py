@@ -352,8 +352,8 @@ class Index:
         """
         question = normalize_question(question)
         query = normalize_question(contextualize(question, history))
-        loaded, asked, authors = self._asked(view, query)
-        judgement = self._judged(loaded, asked, k, gate=gate, authors=authors)
+        loaded, asked, authors_words = self._asked(view, query)
+        judgement = self._judged(loaded, asked, k, gate=gate, authors_words=authors_words)
         status, passages = judgement.status, judgement.passages
         text = {
             ANSWERED: passages[0].highlight if passages else "",
@@ -370,8 +370,8 @@ class Index:
         What `ask` decides its status with, for benchmarks and diagnostics; `judge` replaces the
         shipped judgement (qa/answerable.json) with another, e.g. one being fitted.
         """
-        loaded, query, authors = self._asked(None, normalize_question(question))
-        return self._judged(loaded, query, k, judge, authors=authors)
+        loaded, query, authors_words = self._asked(None, normalize_question(question))
+        return self._judged(loaded, query, k, judge, authors_words=authors_words)
 
     def _judged(
         self,
@@ -381,16 +381,16 @@ class Index:
         judge: Judge | None = None,
         gate: AbstractContextManager | None = None,
         *,
-        authors: bool = False,
+        authors_words: bool = False,
     ) -> Judgement:
         """`query` embedded, searched and judged (`_judge`; `gate` as in `ask`), or, asking what the
         content is about, answered from the documents' openings (`_about`), which needs neither.
-        `authors`: the question asks what the content's author says (`_asked`)."""
+        `authors_words`: the question asks for what the content's author says (`_asked`)."""
         if about_the_content(query):
             return self._about(loaded, check_k(k))
         embedded = self._submit(query, k)
         with gate or nullcontext():
-            return self._judge(loaded, query, embedded(), k, judge, authors=authors)
+            return self._judge(loaded, query, embedded(), k, judge, authors_words=authors_words)
 
     def _judge(
         self,
@@ -400,7 +400,7 @@ class Index:
         k: int,
         judge: Judge | None = None,
         *,
-        authors: bool = False,
+        authors_words: bool = False,
     ) -> Judgement:
         hits = rank(loaded.corpus, vector, query, max(k, 2))  # the second passage gives the gaps
         passages = [self._passage(loaded.data, hit) for hit in hits[:k]]
@@ -430,7 +430,7 @@ class Index:
             return float(get_cross_encoder().score(query, self._sentences(loaded, top.row, highlighted)).max())
 
         # A teaser sums up another page: never what the author says, whatever words it holds.
-        lacks = best.related and (authors or not teaser_answers(query, evidence.terms, best.text, best.highlight))
+        lacks = best.related and (authors_words or not teaser_answers(query, evidence.terms, best.text, best.highlight))
         mentions = mentions_only(query, evidence.terms, best.text, best.highlight)
         verdict = (judge or shipped_judge()).decide(x, read, unquotable=lacks or mentions)
         return Judgement(verdict.status, verdict.probability, np.append(x, verdict.reader), passages, lacks, mentions)

@@ -101,8 +101,8 @@ _REPORTING = (
     r"|propose|mention|describe|explain|define|see|consider|tell|expect"
 )
 # Of those, the verbs that ask only for what the author says. With the author, each is cut with
-# its auxiliary ("What does West think leaders should prioritise?" is "What leaders should
-# prioritise?"): kept, "think" or "believe" was an asked-for word that no passage repeats ("What
+# its auxiliary ("What [does West think] leaders should prioritise?", then `_REPORTED`): kept,
+# "think" or "believe" was an asked-for word that no passage repeats ("What
 # does West believe culture is about?" was told "not answered" beside its answer), and "What does
 # say ..." drew the embedding to the sentences shaped like it ("What keeps communities going is
 # ..." for "What does West say about courage?"). The others keep a meaning of their own ("define",
@@ -151,7 +151,8 @@ def _speaker_frames(speaker: str) -> re.Pattern[str]:
 # "What [does West think] leaders should prioritise?" is "What should leaders prioritise?", and
 # "What culture is about?" found "What we know about culture is ..." where "What is culture
 # about?" finds "Culture is what is important to us here ...". Its subject is a few words, none
-# of them an auxiliary ("What does West think is the main problem?" has none to move).
+# of them an auxiliary ("What does West think is the main problem?" has none to move). The cut is
+# marked with a NUL, which no question holds (qa.engine.normalize_question drops it).
 _CUT = "\x00"
 _AUXILIARY = r"(?:is|are|was|were|should|must|can|could|will|would|may|might|has|have)"
 _REPORTED = re.compile(
