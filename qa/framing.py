@@ -176,6 +176,24 @@ def _unspoken(frame: re.Match[str]) -> str:
 
 
 @lru_cache(maxsize=64)
+def _authors_role(speaker: str) -> re.Pattern[str]:
+    """Asking the role of `speaker`, the content's one author ("What is Michael West's job title?",
+    "What position does he hold?"). A page declares it beside the name in its byline ("Michael
+    West, Senior Fellow at The King's Fund"), which "Who is Michael West?" finds; "role" and
+    "position" drew the question to a teaser on clinical leaders' "role" and a tag line naming
+    "Policy". Only the author's: on SQuAD, "What's Thomas Piketty's job?" asked as "Who is Thomas
+    Piketty?" was quoted a sentence naming him, not the one saying he is an economist."""
+    name = rf"(?:{_TITLE}(?:{'|'.join(_names(speaker))})|{_THE_AUTHOR})"
+    return re.compile(
+        rf"^what (?P<be>is|was) (?:{name}['’]s?|his|her|their) (?:current |main |official )?"
+        r"(?:job(?: title)?|role|position|title|occupation|profession)[\s?.!]*$"
+        rf"|^what (?:position|role|job|title|office|post) (?P<do>does|did|do) (?:{name}|{_PRONOUN})"
+        r" (?:hold|have|occupy)[\s?.!]*$",
+        re.IGNORECASE,
+    )
+
+
+@lru_cache(maxsize=64)
 def _mentions(speaker: str) -> re.Pattern[str]:
     """Asking whether the content (or `speaker`, its one author, if any) speaks of a topic."""
     who = [_CONTENT_NOUN, "it"]
@@ -275,4 +293,6 @@ def what_is_asked(question: str, speaker: str = "") -> str:
     # pattern's only groups are its alternatives' term: the one that matched is the term.
     if meant := _DEFINE.match(asked) or _MEANING.match(asked):
         asked = f"What is {next(filter(None, meant.groups()))}?"
+    elif speaker and (role := _authors_role(speaker).match(asked)):
+        asked = f"Who {'was' if (role['be'] or role['do']).lower() in ('was', 'did') else 'is'} {speaker}?"
     return asked if tokenize(asked) else question

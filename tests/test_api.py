@@ -92,6 +92,16 @@ def test_naming_the_author_as_the_one_who_says_it_is_asked_as_the_plain_question
     assert answer.status == ANSWERED and sentence in answer.text
 
 
+@pytest.mark.parametrize(
+    "question", ["What is Michael West's role?", "What position does Michael West hold?", "What is his job?"]
+)
+def test_the_author_s_role_is_quoted_from_the_byline(article_index, question):
+    # Told "unsure" beside a teaser on clinical leaders' "role", "not answered" beside the tag
+    # line naming "Policy", "not covered".
+    answer = article_index.ask(question)
+    assert answer.status == ANSWERED and "Senior Fellow at The King's Fund" in answer.text
+
+
 def test_a_question_about_the_author_keeps_his_name(article_index):
     assert "Senior Fellow at The King's Fund" in article_index.ask("Who is Michael West?").passages[0].text
 

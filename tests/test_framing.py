@@ -178,6 +178,25 @@ def test_the_author_is_cut_with_the_saying_verb_and_the_reported_clause_asked_as
 
 
 @pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("What is Michael West's job title?", "Who is Michael West?"),
+        ("What position does he hold?", "Who is Michael West?"),
+        ("What was the author's role?", "Who was Michael West?"),
+        ("What is Suzie Bailey's job title?", "What is Suzie Bailey's job title?"),  # not the author
+    ],
+)
+def test_asking_the_author_s_role_is_asking_who_he_is(question, asked):
+    assert what_is_asked(question, "Michael West") == asked
+
+
+def test_asking_a_role_without_one_author_is_kept():
+    # SQuAD's "What's Thomas Piketty's job?" asked as "Who is Thomas Piketty?" was quoted a sentence
+    # that only names him: only a byline declares its author's role beside the name.
+    assert what_is_asked("What is Thomas B. Edsall's profession?") == "What is Thomas B. Edsall's profession?"
+
+
+@pytest.mark.parametrize(
     ("question", "speaker", "expected"),
     [
         ("What does West think about the King's Fund?", "Michael West", True),
