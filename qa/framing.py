@@ -18,8 +18,8 @@ leadership is?", "according to West", "in West's words") names the source too, a
 author wrote all of the content the name cannot tell passages apart. It is worse than no help: the
 name is in the title each sentence is embedded with, so it drew the question to the sentences that
 say least of their own ("What keeps communities going is optimism ..."), and every passage's title
-held it. The name is cut there; a question about the author ("Where does Michael West work?",
-"What did West experience in the NHS?") keeps it. Cut with it is a verb that only reports ("say",
+held it. The name is cut there; a question about the author ("Who is Michael West?", "What did
+West experience in the NHS?") keeps it. Cut with it is a verb that only reports ("say",
 "think", "believe"), and the clause it reported is asked as a question: "What does West think
 leaders should prioritise?" is "What should leaders prioritise?".
 """
@@ -177,18 +177,21 @@ def _unspoken(frame: re.Match[str]) -> str:
 
 @lru_cache(maxsize=64)
 def _authors_role(speaker: str) -> re.Pattern[str]:
-    """Asking the role of `speaker`, the content's one author ("What is Michael West's job title?",
-    "What position does he hold?"). A page declares it beside the name in its byline ("Michael
-    West, Senior Fellow at The King's Fund"), which "Who is Michael West?" finds; "role" and
-    "position" drew the question to a teaser on clinical leaders' "role" and a tag line naming
-    "Policy". Only the author's: on SQuAD, "What's Thomas Piketty's job?" asked as "Who is Thomas
-    Piketty?" was quoted a sentence naming him, not the one saying he is an economist."""
+    """Asking the role of `speaker`, the content's one author, or where they work ("What is Michael
+    West's job title?", "What position does he hold?", "Where does West work?"). A page declares
+    it beside the name in its byline ("Michael West, Senior Fellow at The King's Fund"), which
+    "Who is Michael West?" finds; "role" and "position" drew the question to a teaser on clinical
+    leaders' "role" and a tag line naming "Policy", "work" to "makes the community work". Only the
+    author's: on SQuAD, "What's Thomas Piketty's job?" asked as "Who is Thomas Piketty?" was
+    quoted a sentence naming him, not the one saying he is an economist."""
     name = rf"(?:{_TITLE}(?:{'|'.join(_names(speaker))})|{_THE_AUTHOR})"
     return re.compile(
         rf"^what (?P<be>is|was) (?:{name}['’]s?|his|her|their) (?:current |main |official )?"
         r"(?:job(?: title)?|role|position|title|occupation|profession)[\s?.!]*$"
         rf"|^what (?:position|role|job|title|office|post) (?P<do>does|did|do) (?:{name}|{_PRONOUN})"
-        r" (?:hold|have|occupy)[\s?.!]*$",
+        r" (?:hold|have|occupy)[\s?.!]*$"
+        rf"|^(?:where|(?:what|which) (?:organi[sz]ation|company|employer|body)|who|whom) (?P<works>does|did|do)"
+        rf" (?:{name}|{_PRONOUN}) work(?: for| at)?[\s?.!]*$",
         re.IGNORECASE,
     )
 
@@ -262,8 +265,10 @@ def what_is_asked(question: str, speaker: str = "") -> str:
     'What should leaders prioritise?'
     >>> what_is_asked("What is culture, in West's words?", "Michael West")
     'What is culture?'
+    >>> what_is_asked("What did West experience in the NHS?", "Michael West")
+    'What did West experience in the NHS?'
     >>> what_is_asked("Where does Michael West work?", "Michael West")
-    'Where does Michael West work?'
+    'Who is Michael West?'
     >>> what_is_asked("Please define culture."), what_is_asked("collective leadership definition")
     ('What is culture?', 'What is collective leadership?')
     >>> what_is_asked("Can you define what an organisation is?"), what_is_asked("What is meant by culture?")
@@ -294,5 +299,6 @@ def what_is_asked(question: str, speaker: str = "") -> str:
     if meant := _DEFINE.match(asked) or _MEANING.match(asked):
         asked = f"What is {next(filter(None, meant.groups()))}?"
     elif speaker and (role := _authors_role(speaker).match(asked)):
-        asked = f"Who {'was' if (role['be'] or role['do']).lower() in ('was', 'did') else 'is'} {speaker}?"
+        tense = role["be"] or role["do"] or role["works"]
+        asked = f"Who {'was' if tense.lower() in ('was', 'did') else 'is'} {speaker}?"
     return asked if tokenize(asked) else question

@@ -183,6 +183,8 @@ def test_the_author_is_cut_with_the_saying_verb_and_the_reported_clause_asked_as
         ("What is Michael West's job title?", "Who is Michael West?"),
         ("What position does he hold?", "Who is Michael West?"),
         ("What was the author's role?", "Who was Michael West?"),
+        ("Where does Michael West work?", "Who is Michael West?"),
+        ("Which organisation does he work for?", "Who is Michael West?"),
         ("What is Suzie Bailey's job title?", "What is Suzie Bailey's job title?"),  # not the author
     ],
 )
@@ -212,7 +214,7 @@ def test_attributed_tells_a_question_asking_for_the_author_s_own_words(question,
 
 
 @pytest.mark.parametrize(
-    "question", ["Who is Michael West?", "Where does Michael West work?", "What did West experience in the NHS?"]
+    "question", ["Who is Michael West?", "When did Michael West join?", "What did West experience in the NHS?"]
 )
 def test_a_question_about_the_author_keeps_the_name(question):
     assert what_is_asked(question, "Michael West") == question
