@@ -133,18 +133,32 @@ def _names(speaker: str) -> list[str]:
     return [re.escape(speaker)] + [re.escape(parts[-1])] * (len(parts) > 1)
 
 
+def _named(speaker: str) -> str:
+    """A pattern for the ways a question names `speaker`: full name or surname, with a title, or "the author"."""
+    return rf"(?:{_TITLE}(?:{'|'.join(_names(speaker))})|{_THE_AUTHOR})"
+
+
+def _voicing(speaker: str) -> str:
+    """A pattern for the frames that ask for what `speaker` says in their own voice: "does he
+    think", "in West's words", "West's main argument"."""
+    name = _named(speaker)
+    return (
+        rf"(?:,\s*)?\bin (?:{name}['’]s|his|her|their) (?:own )?(?:words|view|views|opinion|eyes|mind)\b,?"
+        rf"|\b(?P<aux>does|did|do|would|will|can)\s+(?:{name}|{_PRONOUN})\s+(?P<verb>{_REPORTING})\b"  # "does he say"
+        rf"|\b{name}['’]s\s+(?=(?:(?:main|key|central)\s+)?(?:{_OWN})\b)"  # "West's main argument"
+    )
+
+
 @lru_cache(maxsize=64)
 def _speaker_frames(speaker: str) -> re.Pattern[str]:
-    """The frames that name `speaker` (full name, surname, or "he", "she", "the author") as the one who says it."""
-    name = rf"(?:{_TITLE}(?:{'|'.join(_names(speaker))})|{_THE_AUTHOR})"
-    pronoun = rf"(?:{_PRONOUN})"
-    return re.compile(
-        rf"(?:,\s*)?\baccording to (?:{name}(?:['’]s)?|him|her|them)\b,?"  # "..., according to West?"
-        rf"|(?:,\s*)?\bin (?:{name}['’]s|his|her|their) (?:own )?(?:words|view|views|opinion|eyes|mind)\b,?"
-        rf"|\b(?P<aux>does|did|do|would|will|can)\s+(?:{name}|{pronoun})\s+(?P<verb>{_REPORTING})\b"  # "does he say"
-        rf"|\b{name}['’]s\s+(?=(?:(?:main|key|central)\s+)?(?:{_OWN})\b)",  # "West's main argument"
-        re.IGNORECASE,
-    )
+    """The frames that name `speaker` as the one who says it: in their own voice, or as the source."""
+    source = rf"(?:,\s*)?\baccording to (?:{_named(speaker)}(?:['’]s)?|him|her|them)\b,?"  # "..., according to West?"
+    return re.compile(rf"{source}|{_voicing(speaker)}", re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _voiced(speaker: str) -> re.Pattern[str]:
+    return re.compile(_voicing(speaker), re.IGNORECASE)
 
 
 # Where a saying frame was cut, the clause it reported, put back in a question's word order:
@@ -184,7 +198,7 @@ def _authors_role(speaker: str) -> re.Pattern[str]:
     leaders' "role" and a tag line naming "Policy", "work" to "makes the community work". Only the
     author's: on SQuAD, "What's Thomas Piketty's job?" asked as "Who is Thomas Piketty?" was
     quoted a sentence naming him, not the one saying he is an economist."""
-    name = rf"(?:{_TITLE}(?:{'|'.join(_names(speaker))})|{_THE_AUTHOR})"
+    name = _named(speaker)
     return re.compile(
         rf"^what (?P<be>is|was) (?:{name}['’]s?|his|her|their) (?:current |main |official )?"
         r"(?:job(?: title)?|role|position|title|occupation|profession)[\s?.!]*$"
@@ -212,16 +226,20 @@ def _mentions(speaker: str) -> re.Pattern[str]:
 
 
 def attributed(question: str, speaker: str) -> bool:
-    """Whether `question` names `speaker`, the content's one author, as the one who says what it
-    asks ("What does West think ...?", "according to West", "West's view"): then only the author's
-    own words answer it, never a related-content teaser, which sums up another page (qa.engine).
+    """Whether `question` asks for what `speaker`, the content's one author, says in their own voice
+    ("What does West think ...?", "in West's words", "West's view"): then only the author's own
+    words answer it, never a related-content teaser, which sums up another page (qa.engine).
+    "According to the author" is not: readers say it of the page ("Who commented on the latest
+    NHS Staff Survey, according to the author?" is answered by a teaser).
 
     >>> attributed("What does West feel about the King's Fund?", "Michael West")
     True
+    >>> attributed("Who commented on the survey, according to West?", "Michael West")
+    False
     >>> attributed("Where does Michael West work?", "Michael West"), attributed("What does West feel?", "")
     (False, False)
     """
-    return bool(speaker) and bool(_speaker_frames(speaker).search(question))
+    return bool(speaker) and bool(_voiced(speaker).search(question))
 
 
 def about_the_content(question: str, *, named: bool = False) -> bool:

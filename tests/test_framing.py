@@ -202,7 +202,8 @@ def test_asking_a_role_without_one_author_is_kept():
     ("question", "speaker", "expected"),
     [
         ("What does West think about the King's Fund?", "Michael West", True),
-        ("What is culture, according to the author?", "Michael West", True),
+        ("What is culture, in West's words?", "Michael West", True),
+        ("Who commented on the survey, according to the author?", "Michael West", False),  # said of the page
         ("What is West's main argument?", "Michael West", True),
         ("Where does Michael West work?", "Michael West", False),  # about him, not his words
         ("What does Suzie Bailey think about the survey?", "Michael West", False),
