@@ -30,7 +30,7 @@ def measure(questions: list[str], unrelated: list[str], index: qa.Index) -> dict
         for earlier in before:
             answer = index.ask(question, k=1, history=[earlier])
             asked += 1
-            searched_with_history += answer.query != answer.question
+            searched_with_history += answer.query != alone.query  # not its framing cut, which alone has too
             top = (answer.passages[0].source, answer.passages[0].start) if answer.passages else None
             alone_top = (alone.passages[0].source, alone.passages[0].start) if alone.passages else None
             changed += top != alone_top

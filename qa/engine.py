@@ -294,17 +294,18 @@ class Index:
     def _of(self, view: IndexView | None) -> _Loaded:
         return view.loaded if view is not None else self._current()
 
-    def _asked(self, view: IndexView | None, question: str) -> tuple[_Loaded, str, bool]:
+    def _asked(self, view: IndexView | None, question: str, history: Sequence[str] = ()) -> tuple[_Loaded, str, bool]:
         """The loaded index to answer from, what `question` asks of it, and whether it asks for
         what the content's one author says.
 
-        What it asks is the question with its typing slips mended to the index's words
-        (qa.spelling), less the words that only frame it (qa.framing; naming the author as the one
-        who says it among them, "Micheal West" once mended): what is embedded, searched, judged
-        and read.
+        What it asks is the question, with the conversation's earlier questions it follows
+        (`history`, qa.followup), its typing slips mended to the index's words (qa.spelling), less
+        the words that only frame it (qa.framing; naming the author as the one who says it among
+        them, "Micheal West" once mended): what is embedded, searched, judged and read.
         """
         loaded = self._of(view)
-        mended = mend(question, loaded.corpus.lexical)
+        query = normalize_question(contextualize(question, history, loaded.speaker))
+        mended = mend(query, loaded.corpus.lexical)
         return loaded, what_is_asked(mended, loaded.speaker), attributed(mended, loaded.speaker)
 
     @staticmethod
@@ -351,8 +352,7 @@ class Index:
         turn comes embeds those waiting behind it in the same run (qa.embed.QuestionBatcher).
         """
         question = normalize_question(question)
-        query = normalize_question(contextualize(question, history))
-        loaded, asked, authors_words = self._asked(view, query)
+        loaded, asked, authors_words = self._asked(view, question, history)
         judgement = self._judged(loaded, asked, k, gate=gate, authors_words=authors_words)
         status, passages = judgement.status, judgement.passages
         text = {

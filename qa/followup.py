@@ -7,6 +7,10 @@ question with its own subject ("Why is collective leadership about reinforcing v
 searched alone, however it opens; so is one asking what the content is about, naming it ("What
 is this article about?", "tl;dr": qa.framing.about_the_content).
 
+Where the content has one author and the conversation names no one else, "he", "his", "she" or
+"her" is that author, not a lean on the last question: "What is his job?" after "What is collective
+leadership?" asks the author's job (qa.framing), and searched with it was told "not answered".
+
 A follow-up is searched together with the chain of earlier questions it continues: back from
 the latest, through earlier follow-ups, to the first question that stood on its own. The chain
 is walked in a loop (no recursion) over at most `SETTINGS.history_turns` recent questions,
@@ -28,6 +32,9 @@ _CONNECTIVE = re.compile(
 _PRONOUN = re.compile(
     r"\b(it|its|this|that|these|those|they|them|their|he|she|him|her|his|there|such|one|ones)\b", re.IGNORECASE
 )
+_PERSONAL = re.compile(r"\b(he|him|his|she|her)\b", re.IGNORECASE)
+# A capitalised word inside a question: a name it may give "he" or "she" to mean.
+_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'’-]*")
 # Content words (stemmed, stop words out, pronouns out) a question needs to have a subject of its own.
 _OWN_SUBJECT = 3
 
@@ -78,13 +85,29 @@ def _turn(text: str) -> str:
     return " ".join(str(text)[: 4 * SETTINGS.history_chars].split())[: SETTINGS.history_chars]
 
 
-def contextualize(question: str, history: Sequence[str] = ()) -> str:
-    """The text to search for `question`, given the earlier questions of the conversation.
+def _about_the_author(question: str, history: Sequence[str], speaker: str) -> bool:
+    """Whether `question` leans only on "he", "his", "she" or "her", and the recent questions name
+    no one but `speaker`, the content's one author, for it to mean."""
+    if not speaker or _CONNECTIVE.match(question.strip()) or not _PERSONAL.search(question):
+        return False
+    if _PRONOUN.search(_PERSONAL.sub(" ", question)):  # "is it his?" leans on "it" too
+        return False
+    named = {name for turn in recent(history) for name in _NAME.findall(_turn(turn))}
+    return named <= set(speaker.split())
+
+
+def contextualize(question: str, history: Sequence[str] = (), speaker: str = "") -> str:
+    """The text to search for `question`, given the earlier questions of the conversation and
+    `speaker`, the content's one author, if there is one.
 
     >>> contextualize("and who should do that?", ["Who is Michael West?", "What is collective leadership?"])
     'What is collective leadership? and who should do that?'
+    >>> contextualize("What is his job?", ["What is collective leadership?"], "Michael West")
+    'What is his job?'
+    >>> contextualize("What did he conclude?", ["Who is Pramod Achan?"], "Michael West")
+    'Who is Pramod Achan? What did he conclude?'
     """
-    if not is_follow_up(question):
+    if not is_follow_up(question) or _about_the_author(question, history, speaker):
         return question
     chain: list[str] = []
     for earlier in reversed(recent(history)):

@@ -102,6 +102,13 @@ def test_the_author_s_role_is_quoted_from_the_byline(article_index, question):
     assert answer.status == ANSWERED and "Senior Fellow at The King's Fund" in answer.text
 
 
+def test_his_role_asked_in_a_conversation_about_something_else_is_the_author_s(article_index):
+    # Searched with "What is collective leadership?" before it, it was told "not answered".
+    answer = article_index.ask("What is his job?", history=["What is collective leadership?"])
+    assert answer.query == "Who is Michael West?"
+    assert answer.status == ANSWERED and "Senior Fellow at The King's Fund" in answer.text
+
+
 def test_a_question_about_the_author_keeps_his_name(article_index):
     assert "Senior Fellow at The King's Fund" in article_index.ask("Who is Michael West?").passages[0].text
 

@@ -30,3 +30,17 @@ def test_history_is_bounded_in_turns_and_length_without_recursion():
     assert query == " ".join(["and why?"] * (SETTINGS.history_turns + 1))
     long_turn = "and " + "why " * 100_000
     assert len(contextualize("and why?", [long_turn])) <= SETTINGS.history_chars + len(" and why?")
+
+
+def test_he_or_his_is_the_one_author_where_the_conversation_names_no_one_else():
+    history = ["What is collective leadership?"]
+    assert contextualize("What is his job?", history, "Michael West") == "What is his job?"
+    assert contextualize("What did he say about courage?", ["Who is Michael West?"], "Michael West") == (
+        "What did he say about courage?"
+    )
+    # Someone else named, no one author, or "it" leaned on too: a follow-up as before.
+    assert contextualize("What did he conclude?", ["Who is Pramod Achan?"], "Michael West") == (
+        "Who is Pramod Achan? What did he conclude?"
+    )
+    assert contextualize("What is his job?", history) == "What is collective leadership? What is his job?"
+    assert contextualize("Is it his?", history, "Michael West") == "What is collective leadership? Is it his?"
