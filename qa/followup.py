@@ -7,8 +7,8 @@ question with its own subject ("Why is collective leadership about reinforcing v
 searched alone, however it opens; so is one asking what the content is about, naming it ("What
 is this article about?", "tl;dr": qa.framing.about_the_content).
 
-Where the content has one author and the conversation names no one else, "he", "his", "she" or
-"her" is that author, not a lean on the last question: "What is his job?" after "What is collective
+Where the content has one author and the questions a follow-up would continue name no one else,
+"he", "his", "she" or "her" is that author, not a lean on the last question: "What is his job?" after "What is collective
 leadership?" asks the author's job (qa.framing), and searched with it was told "not answered".
 
 A follow-up is searched together with the chain of earlier questions it continues: back from
@@ -85,15 +85,14 @@ def _turn(text: str) -> str:
     return " ".join(str(text)[: 4 * SETTINGS.history_chars].split())[: SETTINGS.history_chars]
 
 
-def _about_the_author(question: str, history: Sequence[str], speaker: str) -> bool:
-    """Whether `question` leans only on "he", "his", "she" or "her", and the recent questions name
-    no one but `speaker`, the content's one author, for it to mean."""
+def _about_the_author(question: str, chain: Sequence[str], speaker: str) -> bool:
+    """Whether `question` leans only on "he", "his", "she" or "her", and the questions it would
+    follow (`chain`) name no one but `speaker`, the content's one author, for it to mean."""
     if not speaker or _CONNECTIVE.match(question.strip()) or not _PERSONAL.search(question):
         return False
     if _PRONOUN.search(_PERSONAL.sub(" ", question)):  # "is it his?" leans on "it" too
         return False
-    named = {name for turn in recent(history) for name in _NAME.findall(_turn(turn))}
-    return named <= set(speaker.split())
+    return {name for turn in chain for name in _NAME.findall(turn)} <= set(speaker.split())
 
 
 def contextualize(question: str, history: Sequence[str] = (), speaker: str = "") -> str:
@@ -107,7 +106,7 @@ def contextualize(question: str, history: Sequence[str] = (), speaker: str = "")
     >>> contextualize("What did he conclude?", ["Who is Pramod Achan?"], "Michael West")
     'Who is Pramod Achan? What did he conclude?'
     """
-    if not is_follow_up(question) or _about_the_author(question, history, speaker):
+    if not is_follow_up(question):
         return question
     chain: list[str] = []
     for earlier in reversed(recent(history)):
@@ -117,4 +116,6 @@ def contextualize(question: str, history: Sequence[str] = (), speaker: str = "")
         chain.append(turn)
         if not is_follow_up(turn):
             break
+    if _about_the_author(question, chain, speaker):
+        return question
     return " ".join([*reversed(chain), question])

@@ -35,6 +35,9 @@ def test_history_is_bounded_in_turns_and_length_without_recursion():
 def test_he_or_his_is_the_one_author_where_the_conversation_names_no_one_else():
     history = ["What is collective leadership?"]
     assert contextualize("What is his job?", history, "Michael West") == "What is his job?"
+    # Only the questions it would follow count: not the Staff Survey asked about before them.
+    earlier = ["What does West say about the NHS Staff Survey?", *history]
+    assert contextualize("What is his job?", earlier, "Michael West") == "What is his job?"
     assert contextualize("What did he say about courage?", ["Who is Michael West?"], "Michael West") == (
         "What did he say about courage?"
     )
