@@ -8,8 +8,9 @@ searched alone, however it opens; so is one asking what the content is about, na
 is this article about?", "tl;dr": qa.framing.about_the_content).
 
 Where the content has one author and the questions a follow-up would continue name no one else,
-"he", "his", "she" or "her" is that author, not a lean on the last question: "What is his job?" after "What is collective
-leadership?" asks the author's job (qa.framing), and searched with it was told "not answered".
+"he", "his", "she" or "her" is that author, not a lean on the last question: "What is his job?"
+after "What is collective leadership?" asks the author's job (qa.framing), and searched with it
+was told "not answered".
 
 A follow-up is searched together with the chain of earlier questions it continues: back from
 the latest, through earlier follow-ups, to the first question that stood on its own. The chain
