@@ -101,12 +101,12 @@ _REPORTING = (
     r"|propose|mention|describe|explain|define|see|consider|tell|expect"
 )
 # Of those, the verbs that ask only for what the author says. With the author, each is cut with
-# its auxiliary ("What [does West think] leaders should prioritise?", then `_REPORTED`): kept,
-# "think" or "believe" was an asked-for word that no passage repeats ("What
-# does West believe culture is about?" was told "not answered" beside its answer), and "What does
-# say ..." drew the embedding to the sentences shaped like it ("What keeps communities going is
-# ..." for "What does West say about courage?"). The others keep a meaning of their own ("define",
-# "describe", "tell the staff").
+# its auxiliary ("What [does West think] leaders should prioritise?", then `_REPORTED`). Kept,
+# "think" or "believe" was an asked-for word that no passage repeats ("What does West believe
+# culture is about?" was told "not answered" beside its answer), and "What does say ..." drew the
+# embedding to the sentences shaped like it ("What keeps communities going is ..." for "What does
+# West say about courage?"). The others keep a meaning of their own ("define", "describe", "tell
+# the staff").
 _SAYING = re.compile(
     r"(?:say|think|believe|argue|suggest|claim|feel|write|note|reckon|insist|want|hope|recommend|propose|expect)s?",
     re.IGNORECASE,
@@ -158,6 +158,7 @@ def _speaker_frames(speaker: str) -> re.Pattern[str]:
 
 @lru_cache(maxsize=64)
 def _voiced(speaker: str) -> re.Pattern[str]:
+    """`_voicing` compiled: what `attributed` looks for."""
     return re.compile(_voicing(speaker), re.IGNORECASE)
 
 
