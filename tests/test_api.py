@@ -263,7 +263,7 @@ def test_of_a_teaser_and_a_body_passage_that_fit_alike_the_body_comes_first(arti
 
 
 def test_a_teaser_is_not_quoted_for_a_question_about_the_body(article_index):
-    # Quoted, with 0.8, Sally Hulks's teaser on the Barts Health programme.
+    # Quoted, at 0.68, Sally Hulks's teaser on the Barts Health programme.
     answer = article_index.ask("What is the future of NHS leadership?")
     assert not answer.found and not answer.passages[0].related
 
