@@ -95,22 +95,15 @@ _MEANING = re.compile(
     re.IGNORECASE,
 )
 
-# What an author is asked to have done when the question is about what the content says.
-_REPORTING = (
-    r"say|think|believe|argue|suggest|claim|feel|write|note|reckon|insist|mean|want|hope|recommend"
-    r"|propose|mention|describe|explain|define|see|consider|tell|expect"
-)
-# Of those, the verbs that ask only for what the author says. With the author, each is cut with
-# its auxiliary ("What [does West think] leaders should prioritise?", then `_REPORTED`). Kept,
-# "think" or "believe" was an asked-for word that no passage repeats ("What does West believe
-# culture is about?" was told "not answered" beside its answer), and "What does say ..." drew the
-# embedding to the sentences shaped like it ("What keeps communities going is ..." for "What does
-# West say about courage?"). The others keep a meaning of their own ("define", "describe", "tell
-# the staff").
-_SAYING = re.compile(
-    r"(?:say|think|believe|argue|suggest|claim|feel|write|note|reckon|insist|want|hope|recommend|propose|expect)s?",
-    re.IGNORECASE,
-)
+# What an author is asked to have done when the question is about what the content says. The
+# first ask only for what the author says: with the author, each is cut with its auxiliary ("What
+# [does West think] leaders should prioritise?", then `_REPORTED`). Kept, "think" or "believe" was
+# an asked-for word that no passage repeats ("What does West believe culture is about?" was told
+# "not answered" beside its answer), and "What does say ..." drew the embedding to the sentences
+# shaped like it ("What keeps communities going is ..." for "What does West say about courage?").
+# The others keep a meaning of their own ("define", "describe", "tell the staff").
+_SAYING = r"say|think|believe|argue|suggest|claim|feel|write|note|reckon|insist|want|hope|recommend|propose|expect"
+_REPORTING = rf"{_SAYING}|mean|mention|describe|explain|define|see|consider|tell"
 _TITLE = r"(?:(?:professor|prof|dr|mr|mrs|ms|sir)\.?\s+)?"
 # What an author has of their own, as a question names it: "West's view", "the author's main point".
 _OWN = r"views?|opinion|thoughts|definition|advice|arguments?|points?|messages?|ideas?"
@@ -186,7 +179,7 @@ def _unspoken(frame: re.Match[str]) -> str:
     think" was (`_CUT`, for `_REPORTED`), "does describe" of "does he describe", "does hope" of
     "does he hope for"."""
     verb = frame["verb"] or ""
-    reports = _SAYING.fullmatch(verb) and not _VERB_OBJECT.match(frame.string, frame.end())
+    reports = re.fullmatch(_SAYING, verb, re.IGNORECASE) and not _VERB_OBJECT.match(frame.string, frame.end())
     return f" {_CUT} " if reports else f" {frame['aux'] or ''} {verb} "
 
 
