@@ -83,6 +83,7 @@ def _code_key() -> str:
         "glossary.py",
         "glossary.json",
         "engine.py",
+        "embed.py",
         "crossencoder.py",
         "crossencoder.onnx",
     ):

@@ -123,6 +123,9 @@ def start_server(index_dir: Path, log: Path, ready_within: float = 180.0, extra:
     # Every simulated user comes from this one address: the per-client question limit would
     # measure itself, not the server.
     env["QA_RATE_LIMIT"] = "0"
+    # Its questions are logged as a server's are, but in a log of its own beside the server's
+    # output: the project's log (var/questions.db) is for questions people asked.
+    env["QA_LOG_DB"] = str(log.with_name(f"{log.stem}-questions.db"))
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "ui", "--index", str(index_dir), "--host", HOST, "--port", str(port), *extra],

@@ -6,6 +6,9 @@ change elsewhere (an API renamed, a file format changed) before someone needs it
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+
 import numpy as np
 
 from bench import eval_seed, load, scale, speed
@@ -90,10 +93,14 @@ def test_scale_pieces_on_small_data(tmp_path, capsys):
     assert '"benchmark": "scale.chosen"' in capsys.readouterr().out
 
 
-def test_load_against_the_real_server(built_index, tmp_path):
+def test_load_against_the_real_server(built_index, tmp_path, monkeypatch):
+    monkeypatch.setenv("QA_LOG", "1")  # the server logs its questions, as one deployed does
     figures = load.run(built_index, tmp_path, users=2, per_user=1, call_timeout=60, deadline=120, questions=QUESTIONS)
     assert figures["errors"] == 0, figures.get("first_error")
     assert figures["answered"] == 2 and "/ask" in figures["endpoints"]
+    # Its questions went to a log of its own in the benchmark's folder, not the project's.
+    with closing(sqlite3.connect(tmp_path / "server-questions.db")) as log:
+        assert log.execute("SELECT COUNT(*) FROM questions").fetchone()[0] >= 2
 
 
 def test_speed_question_log_cost_reports_every_figure(built_index, tmp_path):
