@@ -60,7 +60,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.glossary import glossary, other_names
-from qa.lexical import BM25, pair_coverage, tokenize
+from qa.lexical import BM25, CAPITALISED, pair_coverage, tokenize
 from qa.types import ANSWERED, RELATED, UNSURE
 
 WEIGHTS = Path(__file__).with_name("answerable.json")
@@ -104,7 +104,6 @@ _NUMBER = re.compile(
 # "in his words", "what does she say"); a passage that answers rarely repeats them, and one
 # missing from the whole content would otherwise read as the rarest fact the passage lacks.
 _ASKING = frozenset({"mani", "much", "accord", "word", "say", "said", "describ", "mention"})
-_CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'’-]+")
 
 
 @dataclass(frozen=True)
@@ -180,7 +179,7 @@ def _holds(words: set[str], name: str) -> bool:
 def _has_name(text: str, question: str) -> bool:
     """A capitalised word, not opening a sentence, that the question does not already hold."""
     asked = _words(question)
-    return any(not _holds(asked, _name_key(m.group(0))) for m in _CAPITALISED.finditer(text))
+    return any(not _holds(asked, _name_key(m.group(0))) for m in CAPITALISED.finditer(text))
 
 
 def _has_number(text: str, question: str) -> bool:
@@ -199,7 +198,7 @@ def _kind_missing(question: str, highlight: str) -> tuple[bool, bool]:
 def _names_missing(question: str, text: str) -> float:
     """The share of the question's names and numbers (capitalised inside it, or digits) not in `text`
     (under any of its names in the glossary: "CQC" is in a text that says "Care Quality Commission")."""
-    names = {_name_key(m.group(0)) for m in _CAPITALISED.finditer(question)}
+    names = {_name_key(m.group(0)) for m in CAPITALISED.finditer(question)}
     numbers = set(re.findall(r"\d[\d,.]*\d|\d", question))
     if not names and not numbers:
         return 0.0
@@ -250,10 +249,10 @@ def _names_of(question: str, passage: str) -> str:
     >>> _names_of("who runs the centre for creative leadership?", "With the Centre of Creative Leadership, we")
     'centre creative leadership'
     """
-    typed = [m.group(0) for m in _CAPITALISED.finditer(question)]
+    typed = [m.group(0) for m in CAPITALISED.finditer(question)]
     if typed:
         return " ".join(typed)
-    capitalised = {_name_key(m.group(0)) for m in _CAPITALISED.finditer(passage)}
+    capitalised = {_name_key(m.group(0)) for m in CAPITALISED.finditer(passage)}
     return " ".join(w for w in re.findall(r"[\w'’-]+", question) if _holds(capitalised, _name_key(w)))
 
 
@@ -526,7 +525,7 @@ def teaser_answers(question: str, terms: Sequence[str], teaser: str, highlight: 
         _HOW_MANY.match(question) and not _counts(question, highlight)
     ):
         return False
-    held = set(tokenize(_CAPITALISED.sub(" ", teaser))) | (set(tokenize(names)) & set(tokenize(teaser)))
+    held = set(tokenize(CAPITALISED.sub(" ", teaser))) | (set(tokenize(names)) & set(tokenize(teaser)))
     return all(term in held or term in _ASKING for term in terms) and not any(_kind_missing(question, highlight))
 
 

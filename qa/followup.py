@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 from qa.config import SETTINGS
 from qa.framing import about_the_content
-from qa.lexical import tokenize
+from qa.lexical import CAPITALISED, tokenize
 
 _CONNECTIVE = re.compile(
     r"^(and|but|so|also|then|or|what about|how about|what else|why is that|why so|how so)\b", re.IGNORECASE
@@ -34,8 +34,6 @@ _PRONOUN = re.compile(
     r"\b(it|its|this|that|these|those|they|them|their|he|she|him|her|his|there|such|one|ones)\b", re.IGNORECASE
 )
 _PERSONAL = re.compile(r"\b(he|him|his|she|her)\b", re.IGNORECASE)
-# A capitalised word inside a question: a name it may give "he" or "she" to mean.
-_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'’-]*")
 # Content words (stemmed, stop words out, pronouns out) a question needs to have a subject of its own.
 _OWN_SUBJECT = 3
 
@@ -93,7 +91,7 @@ def _about_the_author(question: str, chain: Sequence[str], speaker: str) -> bool
         return False
     if _PRONOUN.search(_PERSONAL.sub(" ", question)):  # "is it his?" leans on "it" too
         return False
-    return {name for turn in chain for name in _NAME.findall(turn)} <= set(speaker.split())
+    return {name for turn in chain for name in CAPITALISED.findall(turn)} <= set(speaker.split())
 
 
 def contextualize(question: str, history: Sequence[str] = (), speaker: str = "") -> str:

@@ -41,6 +41,10 @@ def test_he_or_his_is_the_one_author_where_the_conversation_names_no_one_else():
     assert contextualize("What did he say about courage?", ["Who is Michael West?"], "Michael West") == (
         "What did he say about courage?"
     )
+    # A capital after a colon starts a sentence; it names no one.
+    assert contextualize("What is his job?", ["Question: What is collective leadership?"], "Michael West") == (
+        "What is his job?"
+    )
     # Someone else named, no one author, or "it" leaned on too: a follow-up as before.
     assert contextualize("What did he conclude?", ["Who is Pramod Achan?"], "Michael West") == (
         "Who is Pramod Achan? What did he conclude?"
