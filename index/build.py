@@ -289,7 +289,7 @@ def _within(path: Path, folders: Sequence[str]) -> bool:
 
 def _editable(previous: _Previous, out: Path, action: str) -> store.IndexData:
     """The previous index, if documents can be added to or removed from it as it is."""
-    rebuild = f"rebuild it with `python -m index build SOURCE ... --out {out}`"
+    rebuild = store.rebuild_hint(out)
     if previous.damaged:
         raise IndexCorruptError(f"cannot {action} the index at {str(out)!r}: it is damaged; {rebuild}")
     if not previous.reusable:

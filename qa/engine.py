@@ -22,7 +22,7 @@ from qa.crossencoder import get_cross_encoder
 from qa.embed import model_id, question_batcher
 from qa.errors import IndexCorruptError, IndexNotFoundError
 from qa.followup import contextualize
-from qa.framing import about_the_content, attributed, what_is_asked
+from qa.framing import about_the_content, asks_nothing, attributed, what_is_asked
 from qa.lexical import BM25, tokenize
 from qa.search import Corpus, Hit, rank
 from qa.spelling import english, mend
@@ -42,6 +42,7 @@ RELOAD_BACKOFF_SECONDS = 5.0
 RELOAD_BACKOFF_MAX_SECONDS = 300.0
 
 NOT_COVERED_TEXT = "The indexed content does not cover this question."
+NOTHING_ASKED_TEXT = "There is no question in this to answer from the content: ask about what it says."
 # True whether or not the passage answers: said where the judgement cannot tell (qa.answerable).
 UNSURE_TEXT = "The closest passage may answer this question; check the marked sentence."
 # Said instead where that passage is a related-content teaser lacking a word the question asks
@@ -99,12 +100,17 @@ def normalize_question(question: str) -> str:
 
     >>> normalize_question("  What is\\n collective   leadership? "), normalize_question("\\x00What is culture?")
     ('What is collective leadership?', 'What is culture?')
+    >>> normalize_question("What is caf\\udce9 culture?")  # a byte that was not UTF-8, as argv decodes it
+    'What is caf\ufffd culture?'
     """
     if not isinstance(question, str):
         raise ValueError(f"a question must be text, not {type(question).__name__}")
     # Cut before collapsing white space, so a megabyte of question costs no more than a page. A
     # control character (a NUL pasted from a binary file) is no word, and was echoed back as one.
     text = re.sub(r"[\s\x00-\x1f\x7f]+", " ", question[: 4 * SETTINGS.question_chars]).strip()
+    # A lone surrogate (a byte that was not UTF-8, decoded from argv or JSON's "\ud800") is no
+    # character: the tokenizer refused the whole question with a TypeError.
+    text = re.sub("[\ud800-\udfff]", "\ufffd", text)
     if not text:
         raise ValueError("the question is empty: ask something, e.g. 'What is collective leadership?'")
     return text[: SETTINGS.question_chars]
@@ -193,7 +199,7 @@ class Index:
     def _load(self) -> _Loaded:
         stamp = self._stamp()
         data = store.load(self.path)
-        rebuild = f"rebuild it with `python -m index build --out {self.path}`"
+        rebuild = store.rebuild_hint(self.path)
         if data.manifest.get("model") != model_id():
             raise IndexCorruptError(
                 f"index at {str(self.path)!r} was built with another model ({data.manifest.get('model')}): {rebuild}"
@@ -359,7 +365,7 @@ class Index:
             ANSWERED: passages[0].highlight if passages else "",
             UNSURE: UNSURE_TEASER_TEXT if judgement.teaser_lacks else UNSURE_TEXT,
             RELATED: RELATED_TEXT,
-        }.get(status, NOT_COVERED_TEXT)
+        }.get(status, NOTHING_ASKED_TEXT if asks_nothing(asked) else NOT_COVERED_TEXT)
         return Answer(
             found=status == ANSWERED, text=text, passages=passages, question=question, query=asked, status=status
         )
@@ -388,6 +394,8 @@ class Index:
         `authors_words`: the question asks for what the content's author says (`_asked`)."""
         if about_the_content(query):
             return self._about(loaded, check_k(k))
+        if asks_nothing(query):  # a greeting or thanks: no passage answers it ("Thank you very much indeed.")
+            return Judgement(NOT_COVERED, 0.0, np.zeros(0), [])
         embedded = self._submit(query, k)
         with gate or nullcontext():
             return self._judge(loaded, query, embedded(), k, judge, authors_words=authors_words)

@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 
 from qa.config import SETTINGS
-from qa.framing import about_the_content
+from qa.framing import about_the_content, asks_nothing
 from qa.lexical import CAPITALISED, tokenize
 
 _CONNECTIVE = re.compile(
@@ -34,6 +34,16 @@ _PRONOUN = re.compile(
     r"\b(it|its|this|that|these|those|they|them|their|he|she|him|her|his|there|such|one|ones)\b", re.IGNORECASE
 )
 _PERSONAL = re.compile(r"\b(he|him|his|she|her)\b", re.IGNORECASE)
+# Asking for more on what was just asked: searched as the questions it continues, without its own
+# words. Searched alone, "Tell me more" was told "not covered", and the next follow-up searched
+# with it ("more What about compassion?").
+_MORE = re.compile(
+    r"^(?:(?:please|(?:can|could|would) you)\s+)?(?:(?:tell|give|show) me|say|explain|go into)?\s*"
+    r"(?:(?:a (?:bit|little) )?more|anything else|something else)(?:\s+(?:about|on|of)\s+(?:it|that|this|them))?"
+    r"(?:[\s,]+please)?[\W_]*$"
+    r"|^(?:go on|continue|elaborate|expand on (?:it|that|this))(?:[\s,]+please)?[\W_]*$",
+    re.IGNORECASE,
+)
 # Content words (stemmed, stop words out, pronouns out) a question needs to have a subject of its own.
 _OWN_SUBJECT = 3
 
@@ -51,8 +61,12 @@ def is_follow_up(question: str) -> bool:
     False
     >>> is_follow_up("What is this article about?"), is_follow_up("What is it about?")
     (False, True)
+    >>> is_follow_up("Tell me more."), is_follow_up("ok"), is_follow_up("Thanks!")
+    (True, False, False)
     """
-    if about_the_content(question, named=True):
+    if _MORE.match(question.strip()):
+        return True
+    if about_the_content(question, named=True) or asks_nothing(question):
         return False
     words = _own_words(question)
     if not words:
@@ -104,17 +118,22 @@ def contextualize(question: str, history: Sequence[str] = (), speaker: str = "")
     'What is his job?'
     >>> contextualize("What did he conclude?", ["Who is Pramod Achan?"], "Michael West")
     'Who is Pramod Achan? What did he conclude?'
+    >>> contextualize("Tell me more", ["What is collective leadership?", "Thanks!"])
+    'What is collective leadership?'
     """
     if not is_follow_up(question):
         return question
     chain: list[str] = []
     for earlier in reversed(recent(history)):
         turn = _turn(earlier)
-        if not turn:
+        # "Thanks!" between two questions continues neither; "Tell me more" adds no words of its own.
+        if not turn or asks_nothing(turn) or _MORE.match(turn):
             continue
         chain.append(turn)
         if not is_follow_up(turn):
             break
     if _about_the_author(question, chain, speaker):
         return question
+    if chain and _MORE.match(question.strip()):
+        return " ".join(reversed(chain))
     return " ".join([*reversed(chain), question])

@@ -42,6 +42,15 @@ _REQUEST = re.compile(
 _THANKS = re.compile(
     r"(?<=[?.!])\s*(?:thanks|thank you|many thanks|cheers)(?: (?:very much|so much|a lot))?[\s.!]*$", re.IGNORECASE
 )
+# A message that asks nothing: a greeting, thanks or a sign-off alone ("thanks!", "Hello there",
+# "ok, bye"). Searched, "thanks!" was quoted the speaker's closing "Thank you very much indeed."
+# as its answer, and "ok" was taken for a follow-up and answered the last question again.
+_PLEASANTRY = re.compile(
+    r"^(?:[\W_]*(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you|many thanks|cheers|ok|okay"
+    r"|great|cool|perfect|nice|fine|bye|goodbye|that(?:'s|’s| is) (?:all|it|great|helpful)|that helps"
+    r"|(?:very|so) much|a lot|again|there|all)\b)+[\W_]*$",
+    re.IGNORECASE,
+)
 _THE = r"(?:this|the)\s+(?:article|blog(?:\s+post)?|piece|web\s*page|page)"
 _THIS = r"this\s+(?:document|text|passage|post|talk|video|interview|report)"
 _THE_DOCUMENT = re.compile(rf"(?:\b(?:according to|in|on|from|of)\s+)?\b(?:{_THE}|{_THIS})(?:['’]s)?\b", re.IGNORECASE)
@@ -195,9 +204,9 @@ def _authors_role(speaker: str) -> re.Pattern[str]:
     name = _named(speaker)
     return re.compile(
         rf"^what (?P<be>is|was) (?:{name}['’]s?|his|her|their) (?:current |main |official )?"
-        r"(?:job(?: title)?|role|position|title|occupation|profession)[\s?.!]*$"
+        r"(?:job(?: title)?|role|position|title|occupation|profession)(?: (?:at|in|with) [^?.!]{1,60})?[\s?.!]*$"
         rf"|^what (?:position|role|job|title|office|post) (?P<do>does|did|do) (?:{name}|{_PRONOUN})"
-        r" (?:hold|have|occupy)[\s?.!]*$"
+        r" (?:hold|have|occupy)(?: (?:at|in|with) [^?.!]{1,60})?[\s?.!]*$"
         rf"|^(?:where|(?:what|which) (?:organi[sz]ation|company|employer|body)|who|whom) (?P<works>does|did|do)"
         rf" (?:{name}|{_PRONOUN}) work(?: for| at)?[\s?.!]*$",
         re.IGNORECASE,
@@ -206,7 +215,7 @@ def _authors_role(speaker: str) -> re.Pattern[str]:
 
 @lru_cache(maxsize=64)
 def _mentions(speaker: str) -> re.Pattern[str]:
-    """Asking whether the content (or `speaker`, its one author, if any) speaks of a topic."""
+    """Asking whether the content (or `speaker`, its one author, if any) speaks of a topic, or what it says of one."""
     who = [_CONTENT_NOUN, "it"]
     if speaker:
         who += [*_names(speaker), _PRONOUN, _THE_AUTHOR]
@@ -214,7 +223,9 @@ def _mentions(speaker: str) -> re.Pattern[str]:
     return re.compile(
         rf"^(?:does|did|do)\s+{subject}\s+(?:ever\s+)?(?:{_SPEAKING_OF})\s+(?P<topic>[^?]+?)[\s?.!]*$"
         rf"|^(?:is|are) there\s+(?:anything|something|much|any mention|a mention)\s+(?:in\s+{subject}\s+)?"
-        rf"(?:about|on|of)\s+(?P<there>[^?]+?)[\s?.!]*$",
+        rf"(?:about|on|of)\s+(?P<there>[^?]+?)[\s?.!]*$"
+        rf"|^what\s+(?:does|did|do)\s+{subject}\s+(?:say|tell us|have to say|write)\s+(?:about|on|of)\s+"
+        rf"(?P<said>[^?]+?)[\s?.!]*$",
         re.IGNORECASE,
     )
 
@@ -234,6 +245,17 @@ def attributed(question: str, speaker: str) -> bool:
     (False, False)
     """
     return bool(speaker) and bool(_voiced(speaker).search(question))
+
+
+def asks_nothing(question: str) -> bool:
+    """Whether `question` is only a greeting, thanks or a sign-off: nothing to search for.
+
+    >>> asks_nothing("Thanks!"), asks_nothing("ok, thank you very much"), asks_nothing("Hello there 👋")
+    (True, True, True)
+    >>> asks_nothing("Thanks, what is culture?"), asks_nothing("Thank you very much indeed?")
+    (False, False)
+    """
+    return bool(_PLEASANTRY.match(question))
 
 
 def about_the_content(question: str, *, named: bool = False) -> bool:
@@ -299,7 +321,7 @@ def what_is_asked(question: str, speaker: str = "") -> str:
         before, asked = asked, _REQUEST.sub("", asked, count=1)
     asked = re.sub(r"^(\W*what)['’]s\b", r"\1 is", asked, flags=re.IGNORECASE)  # one question, however typed
     if mention := _mentions(speaker).match(asked.strip()):
-        asked = f"What about {mention['topic'] or mention['there']}?"
+        asked = f"What about {mention['topic'] or mention['there'] or mention['said']}?"
     asked = _THE_DOCUMENT.sub(" ", asked)
     if speaker:
         asked = _speaker_frames(speaker).sub(_unspoken, asked)

@@ -22,6 +22,7 @@ import fcntl
 import json
 import logging
 import os
+import shlex
 import shutil
 import time
 from collections.abc import Iterator, Sequence
@@ -32,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.errors import IndexBusyError, IndexCorruptError, IndexNotFoundError
+from qa.errors import BuildError, IndexBusyError, IndexCorruptError, IndexNotFoundError
 from qa.types import Document, Passage, Section
 
 log = logging.getLogger(__name__)
@@ -113,25 +114,51 @@ def save(
     _fsync_tree(directory)
 
 
-def load(path: Path) -> IndexData:
-    """Load the index at `path`; raise IndexNotFoundError or IndexCorruptError (one line each)."""
-    import faiss
+def rebuild_hint(path: Path) -> str:
+    """How to rebuild the index at `path` from what it was built from: its manifest's sources,
+    where the manifest can still be read. Never from the default corpus instead, which would
+    replace the index's own documents with the bundled article."""
+    manifest = read_manifest(Path(path).resolve())
+    sources = manifest.get("sources") if isinstance(manifest, dict) else None
+    given = " ".join(shlex.quote(s) for s in sources if isinstance(s, str)) if isinstance(sources, list) else ""
+    given = given or "SOURCE ..."
+    return f"rebuild it with `python -m index build {given} --out {shlex.quote(str(path))}`"
 
+
+def _damaged(path: Path, exc: Exception) -> IndexCorruptError:
+    return IndexCorruptError(f"index at {str(path)!r} is damaged ({type(exc).__name__}: {exc}): {rebuild_hint(path)}")
+
+
+def check(path: Path) -> tuple[Path, dict[str, Any]]:
+    """The build directory the index at `path` stands for, and its manifest, once the manifest
+    reads, is of this format, and lists only files that are there whole. A stat a file: cheap
+    enough for a readiness probe (ui.server's /readyz), which so knows a restart would load it.
+    Raises IndexNotFoundError or IndexCorruptError (one line each)."""
     directory = resolve(path)
-    rebuild = f"rebuild it with `python -m index build --out {path}`"
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
         if manifest.get("format_version") != FORMAT_VERSION:
             raise IndexCorruptError(
                 f"index at {str(path)!r} has format {manifest.get('format_version')!r}, "
-                f"this version reads {FORMAT_VERSION}: {rebuild}"
+                f"this version reads {FORMAT_VERSION}: {rebuild_hint(path)}"
             )
         for name, size in manifest["files"].items():
             actual = (directory / name).stat().st_size if (directory / name).is_file() else -1
             if actual != size:
                 raise IndexCorruptError(
-                    f"index at {str(path)!r} is damaged ({name} is missing or truncated): {rebuild}"
+                    f"index at {str(path)!r} is damaged ({name} is missing or truncated): {rebuild_hint(path)}"
                 )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _damaged(path, exc) from exc
+    return directory, manifest
+
+
+def load(path: Path) -> IndexData:
+    """Load the index at `path`; raise IndexNotFoundError or IndexCorruptError (one line each)."""
+    import faiss
+
+    directory, manifest = check(path)
+    try:
         documents = {}
         for line in _lines(directory / "documents.jsonl"):
             row = json.loads(line)
@@ -155,17 +182,15 @@ def load(path: Path) -> IndexData:
         # MMAP_IFC maps every index kind in place (IO_FLAG_MMAP copies flat and HNSW indexes into
         # private memory), so all server processes share one page-cache copy (bench/scale.py).
         dense = faiss.read_index(str(directory / "dense.faiss"), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
-    except IndexCorruptError:
-        raise
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise IndexCorruptError(f"index at {str(path)!r} is damaged ({type(exc).__name__}: {exc}): {rebuild}") from exc
+        raise _damaged(path, exc) from exc
     counts = manifest.get("counts", {})
     if (
         len(passages) != counts.get("passages")
         or dense.ntotal != len(passages)
         or len(sentences) != counts.get("sentences")
     ):
-        raise IndexCorruptError(f"index at {str(path)!r} is inconsistent (counts differ): {rebuild}")
+        raise IndexCorruptError(f"index at {str(path)!r} is inconsistent (counts differ): {rebuild_hint(path)}")
     return IndexData(
         path=directory,
         manifest=manifest,
@@ -200,8 +225,13 @@ def lock_path(out: Path) -> Path:
 def build_lock(out: Path) -> Iterator[None]:
     """Hold the single-writer lock of the index `out`; refuse at once if another build holds it.
 
-    The lock is an OS file lock, so a build that is killed releases it.
+    The lock is an OS file lock, so a build that is killed releases it. An `out` that can never
+    become the index is refused here, before any work, not when the finished build is published.
     """
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"--out {str(out)!r} is a file, not an index folder: choose another --out")
+    if out.is_dir() and not out.is_symlink() and not (out / MANIFEST).exists() and any(out.iterdir()):
+        raise BuildError(f"--out {str(out)!r} is a folder that holds no index: choose another --out or empty it")
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path(out), "w") as handle:
         try:

@@ -45,6 +45,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 ARTICLE = "michael-west-collective-leadership-for-culture-change.txt"
 LOGGED = (
     "Who won the 2018 FIFA World Cup?",
+    "Zz" * 500,  # one word as long as a question can be: the report once grew 9,000 px wide
     "How many nurses did the NHS employ in 2019?",
     "What is collective leadership?",
 )
@@ -195,6 +196,10 @@ def test_library_has_no_axe_violations_signed_out_in_failed_running_and_report(p
     page.wait_for_selector(f'#documents tr[data-source="{ARTICLE}"]')
     page.wait_for_selector("#asked table.qa-report")
     violations += axe(page, "Library signed in, with the report")
+    # Every column in view: a long word wraps inside its cell, rather than widening the table.
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('#asked .qa-table-wrap')].every(w => w.scrollWidth <= w.clientWidth)"
+    )
     # Nothing listens on port 9 of this machine: the fetch fails at once and the job with it.
     page.fill("#urls", "http://127.0.0.1:9/nothing-here")
     page.press("#urls", "Tab")
@@ -264,6 +269,8 @@ def test_keyboard_only_asks_a_question_and_copies_a_reference(page, site):
     page.keyboard.press("Enter")
     box = focused(page)
     assert box["tag"] == "TEXTAREA" and box["ring"], box
+    # Named by its label alone: Gradio's Ask button sits inside that label ("Your question Ask").
+    expect(page.get_by_role("textbox", name="Your question", exact=True)).to_be_focused()
 
     page.keyboard.type(KEYBOARD_QUESTION)
     page.keyboard.press("Enter")
@@ -366,6 +373,8 @@ def test_library_by_keyboard_alone_adds_replaces_and_removes(page, site, tmp_pat
     tab_to(page, lambda f: f["row"] == NOTES and f["text"] == "Remove", "Tab", 40)
     page.keyboard.press("Enter")
     assert focused(page)["text"] == "Confirm remove"
+    # Its name says so too: it stayed "Remove <title>" while the button read "Confirm remove".
+    assert focused(page)["label"].startswith("Confirm remove ")
     page.keyboard.press("Enter")
     row.wait_for(state="detached", timeout=2 * ANSWER_MS)
 

@@ -333,6 +333,13 @@ def test_a_question_sent_while_one_is_answered_does_not_scramble_the_chat(chat, 
 def test_empty_question_gets_a_friendly_reply(chat):
     reply = ask(chat, "   ")
     assert "Type a question first" in reply.inner_text()
+    # Pressing Ask again on nothing adds no second hint (each press added one).
+    for _ in range(2):
+        chat.locator("#qa-question button", has_text="Ask").click()
+        chat.wait_for_timeout(1500)  # time for a reply that should not come
+    assert chat.locator("#qa-chat [data-testid=bot]").count() == 1
+    ask(chat, "What is collective leadership?")
+    assert chat.locator("#qa-chat [data-testid=bot]").count() == 2
 
 
 def test_phone_width_has_no_horizontal_overflow(browser, server):

@@ -55,6 +55,9 @@ def test_qa_readable_output_marks_the_answer(built_index):
 def test_qa_bad_input_gives_a_message_and_exit_code(tmp_path, built_index):
     empty = run("-m", "qa", "  ", "--index", str(built_index))
     assert empty.returncode == 2 and "empty" in empty.stderr and "Traceback" not in empty.stderr
+    # A byte that is not UTF-8 (a Latin-1 terminal's "é") reached the tokenizer as a lone surrogate.
+    latin = run("-m", "qa", "What is caf\udce9 culture?", "--json", "--index", str(built_index))
+    assert latin.returncode == 0 and json.loads(latin.stdout)["passages"], latin.stderr
     missing = run("-m", "qa", "What?", "--index", str(tmp_path / "none"))
     assert missing.returncode == 1 and "python -m index build" in missing.stderr
     assert "Traceback" not in missing.stderr
@@ -72,6 +75,16 @@ def test_index_build_cli_and_its_errors(tmp_path):
     nothing = run("-m", "index", "build", str(tmp_path / "empty"), "--out", str(out))
     assert nothing.returncode == 1 and "no usable document" in nothing.stderr
     assert "Traceback" not in nothing.stderr
+    # An --out that can never be an index is refused before any work (it failed at the end,
+    # with a traceback and a lock file left beside it).
+    (tmp_path / "a-file").write_text("notes")
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "a-folder" / "keep.txt").write_text("mine")
+    for name, said in (("a-file", "is a file, not an index folder"), ("a-folder", "is a folder that holds no index")):
+        refused = run("-m", "index", "build", "--out", str(tmp_path / name), "--quiet")
+        assert refused.returncode == 1 and said in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+        assert not (tmp_path / f".{name}.lock").exists()
+    assert (tmp_path / "a-file").read_text() == "notes" and (tmp_path / "a-folder" / "keep.txt").read_text() == "mine"
 
 
 def test_default_index_is_built_on_first_use(tmp_path):

@@ -51,3 +51,22 @@ def test_he_or_his_is_the_one_author_where_the_conversation_names_no_one_else():
     )
     assert contextualize("What is his job?", history) == "What is collective leadership? What is his job?"
     assert contextualize("Is it his?", history, "Michael West") == "What is collective leadership? Is it his?"
+
+
+def test_asking_for_more_searches_the_questions_it_continues():
+    # "Tell me more" was searched as its own words ("not covered"), and the next follow-up with it.
+    history = ["What is collective leadership?"]
+    for more in ("Tell me more", "tell me more about that, please", "More?", "Go on", "Anything else?"):
+        assert is_follow_up(more)
+        assert contextualize(more, history) == "What is collective leadership?"
+    assert contextualize("What about compassion?", [*history, "Tell me more"]) == (
+        "What is collective leadership? What about compassion?"
+    )
+    assert contextualize("Tell me more", []) == "Tell me more"  # nothing to continue
+    assert not is_follow_up("Tell me more about the King's Fund")  # a subject of its own
+
+
+def test_greetings_and_thanks_neither_follow_nor_are_followed():
+    assert not is_follow_up("ok") and not is_follow_up("Thanks!")
+    assert contextualize("ok", ["What is collective leadership?"]) == "ok"
+    assert contextualize("and why?", ["What is culture?", "thanks!"]) == "What is culture? and why?"

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.framing import about_the_content, attributed, what_is_asked
+from qa.framing import about_the_content, asks_nothing, attributed, what_is_asked
 from qa.lexical import tokenize
 
 PLAIN = "What is collective leadership?"
@@ -122,6 +122,10 @@ def test_asking_for_the_one_author_s_main_point_is_asking_what_the_content_is_ab
         ("Does West ever discuss diversity?", "What about diversity?"),
         ("Does this report cover gender?", "What about gender?"),  # the page, as "What did this report find?"
         ("Does the video talk about values?", "What about values?"),
+        # Was "What does say about compassion?": the document's name cut, its verb left.
+        ("What does the article say about compassion?", "What about compassion?"),
+        ("What does this blog tell us about values?", "What about values?"),
+        ("What does the report say about gender?", "What does the report say about gender?"),
         ("Does the report mention gender?", "Does the report mention gender?"),  # one the content may speak of
         ("Does Suzie Bailey mention race?", "Does Suzie Bailey mention race?"),  # not the content's author
     ],
@@ -185,6 +189,8 @@ def test_the_author_is_cut_with_the_saying_verb_and_the_reported_clause_asked_as
         ("What was the author's role?", "Who was Michael West?"),
         ("Where does Michael West work?", "Who is Michael West?"),
         ("Which organisation does he work for?", "Who is Michael West?"),
+        ("What job does West have at the King's Fund?", "Who is Michael West?"),  # found a teaser's job title
+        ("What is his role at the Fund?", "Who is Michael West?"),
         ("What is Suzie Bailey's job title?", "What is Suzie Bailey's job title?"),  # not the author
     ],
 )
@@ -261,3 +267,23 @@ def test_thanks_no_longer_marks_the_articles_thank_you(article_index):
     # "Thanks!" once made "Thank you very much indeed." the likeliest sentence.
     answer = article_index.ask("What is culture, in West's words? Thanks!")
     assert "Culture is what is important to us here" in answer.passages[0].highlight
+
+
+@pytest.mark.parametrize("message", ["thanks!", "Thank you so much.", "ok", "Hello there", "great, thanks 👍", "Bye!"])
+def test_a_greeting_or_thanks_alone_asks_nothing(message):
+    assert asks_nothing(message)
+
+
+@pytest.mark.parametrize(
+    "question", ["Thanks, what is culture?", "Thank you very much indeed?", "Is that all?", "ok what is culture"]
+)
+def test_a_question_beside_thanks_asks_something(question):
+    assert not asks_nothing(question)
+
+
+def test_thanks_alone_is_not_answered_with_the_articles_thank_you(article_index):
+    # "thanks!" was answered, with medium relevance, "Thank you very much indeed." (paragraph 8).
+    answer = article_index.ask("thanks!")
+    assert (answer.status, answer.found, answer.passages) == ("not_covered", False, [])
+    assert "no question" in answer.text
+    assert article_index.ask("What is collective leadership?", history=["Thanks!"]).status == "answered"

@@ -175,8 +175,12 @@ def test_a_file_replaced_and_a_web_page_added_then_removed(library, index_copy, 
     assert page["url"] == f"{site.url}/huddles" and page["publisher"] == "Care Journal" and page["passages"] > 0
     assert page["title"] == "Safety huddles on every ward" and page["author"] == "Priya Shah" and page["added"]
 
-    bad = library.post("/api/v1/documents", json={"urls": ["file:///etc/passwd"]}, headers=ADMIN)
-    assert bad.status_code == 400 and "only http and https" in bad.json()["error"]
+    bad = library.post("/api/v1/documents", json={"urls": ["file:///etc/passwd", f"{site.url}/huddles"]}, headers=ADMIN)
+    assert bad.status_code == 400
+    # The one wrong address, whole, and that the right one was not added either.
+    assert bad.json()["error"] == (
+        "only http and https addresses can be added, so none was: 'file:///etc/passwd'; correct or remove it"
+    )
 
     encoded = urllib.parse.quote(f"{site.url}/huddles", safe="")
     response = library.delete(f"/api/v1/documents/{encoded}", headers=ADMIN)

@@ -140,6 +140,13 @@ def test_admin_adds_three_formats_while_the_chat_keeps_answering(browser, site, 
         page.wait_for_selector(f'.job[data-job="{web_job}"]')
         assert page.locator("#jobs .job").evaluate_all("boxes => boxes.map(b => b.dataset.job)") == [web_job, job]
 
+        # A line that is no web address is named whole, and the addresses stay to be corrected.
+        typed = f"not a url\n{web.url}/insight/huddles"
+        page.fill("#urls", typed)
+        page.click("#url-form button")
+        page.wait_for_selector("#messages li >> text=so none was: 'not a url'; correct or remove it")
+        assert page.input_value("#urls") == typed
+
         # Unusable files are named with the reason; nothing is lost.
         make_docx_bomb(files / "bomb.docx", inflated=20 << 20)
         (files / "huge.txt").write_bytes(b"Far too long. " * 20_000)

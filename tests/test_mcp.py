@@ -152,6 +152,9 @@ def test_an_app_started_twice_serves_mcp_each_time(article_index) -> None:
             reply = client.post("/mcp", json=hello, headers=headers)
             assert reply.status_code == 200, reply.text
             assert reply.json()["result"]["serverInfo"]["name"] == "collective-leadership-qa"
+        # No server-sent stream to open: GET once held the connection until the client gave up.
+        held = client.get("/mcp", headers={"Accept": "text/event-stream"})
+        assert (held.status_code, held.headers["allow"]) == (405, "POST"), held.text
     # Outside its lifespan the app has no transport: one line, not a traceback.
     stopped = TestClient(app).post("/mcp", json=hello, headers=headers)
     assert stopped.status_code == 503 and stopped.json() == {

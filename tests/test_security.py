@@ -270,6 +270,14 @@ def test_a_method_a_route_lacks_gets_405_with_allow(guarded):
     assert guarded.get("/").status_code == 200  # the chat, mounted at "/", is untouched
 
 
+def test_a_path_the_api_lacks_gets_404_as_an_error_object(guarded):
+    # It fell through to the chat's mount and got {"detail": "Not Found"}, off the contract.
+    for method, path in (("GET", "/api/v1/nope"), ("POST", "/api/v1/asks")):
+        response = guarded.request(method, path, headers=bearer(READER))
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json() == {"error": f"no such endpoint: {path}; the API's endpoints are listed at /docs"}
+
+
 def test_a_version_1_log_gains_the_audit_table_and_old_audit_rows_go_with_old_questions(tmp_path):
     db = tmp_path / "q.db"
     with sqlite3.connect(db) as connection:  # a log written before the audit trail existed

@@ -186,6 +186,14 @@ def test_bad_requests_get_one_line_json_errors(client, body, code, says):
     assert says in error and "\n" not in error and "Traceback" not in response.text
 
 
+def test_a_json_body_sent_as_text_is_told_the_media_type_to_use(client):
+    # It was told "the request body must be a JSON object", which it was.
+    body = '{"question": "What is collective leadership?"}'
+    response = client.post("/api/v1/ask", content=body, headers={"Content-Type": "text/plain"})
+    assert response.status_code == 400
+    assert response.json()["error"] == 'send the body as JSON, with "Content-Type: application/json"'
+
+
 def test_a_body_over_the_limit_is_refused_with_413(client):
     big = json.dumps({"question": "a" * (SETTINGS.api_max_body_bytes + 10)})
     response = client.post("/api/v1/retrieve", content=big, headers={"Content-Type": "application/json"})
@@ -202,6 +210,14 @@ def test_readyz_is_503_when_the_index_folder_is_gone_while_questions_still_answe
     copy = tmp_path / "index"
     shutil.copytree(store.resolve(built_index), copy)
     with TestClient(create_app(qa.Index.load(copy))) as client:
+        assert client.get("/readyz").status_code == 200
+        # A file cut short under it: a restart would not load it (it said "ready").
+        vectors = copy / "arrays" / "passage_vectors.npy"
+        whole = vectors.read_bytes()
+        vectors.write_bytes(whole[:-64])
+        damaged = client.get("/readyz")
+        assert damaged.status_code == 503 and "passage_vectors.npy is missing or truncated" in damaged.json()["error"]
+        vectors.write_bytes(whole)
         assert client.get("/readyz").status_code == 200
         shutil.rmtree(copy)
         response = client.get("/readyz")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 
 import numpy as np
 import pytest
@@ -53,8 +54,12 @@ def test_damaged_index_is_refused_with_a_rebuild_message(small_index, damage):
         (directory / "passages.jsonl").write_text(
             "\n".join(["{broken", *lines[1:]]).ljust((directory / "passages.jsonl").stat().st_size)
         )
-    with pytest.raises(qa.IndexCorruptError, match="python -m index build"):
+    with pytest.raises(qa.IndexCorruptError) as raised:
         qa.Index.load(small_index)
+    # Rebuilt from what it was built from: the hint once named no source, and so the default
+    # corpus, which would have replaced this index's documents with the bundled article.
+    sources = "SOURCE ..." if damage == "garbage_manifest" else shlex.quote(str(ARTICLE.resolve()))
+    assert f"rebuild it with `python -m index build {sources} --out {small_index}`" in str(raised.value)
 
 
 def test_publish_swaps_a_link_and_keeps_the_previous_build(small_index):

@@ -53,7 +53,8 @@ HEAD_CSS = """
 # the skip link puts the focus in the question box itself (an anchor alone would only scroll to
 # its wrapper), and buttons Gradio leaves without a name (the Settings panel's close button, an
 # icon only) are named, since a screen reader would otherwise say just "button" (WCAG 4.1.2);
-# Escape closes that panel, as it does other dialogs.
+# Escape closes that panel, as it does other dialogs. The question box is named by its own label
+# alone: Gradio puts the Ask button inside that label, so the box was read as "Your question Ask".
 HEAD_JS = """
 <script>
 document.addEventListener("click", (event) => {
@@ -67,6 +68,9 @@ document.addEventListener("click", (event) => {
 new MutationObserver(() => {
   for (const button of document.querySelectorAll(".banner-wrap button:not([aria-label])")) {
     if (!button.textContent.trim()) button.setAttribute("aria-label", "Close");
+  }
+  for (const box of document.querySelectorAll("#qa-question textarea:not([aria-label])")) {
+    box.setAttribute("aria-label", "Your question");
   }
 }).observe(document.documentElement, {childList: true, subtree: true});
 document.addEventListener("keydown", (event) => {

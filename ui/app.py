@@ -20,7 +20,7 @@ from qa.config import SETTINGS
 from qa.questionlog import QuestionLog, open_log
 from ui import a11y, render
 from ui.api import make_endpoints
-from ui.chat import DEFAULT_K, MAX_K, MIN_K, ChatService
+from ui.chat import DEFAULT_K, EMPTY_QUESTION, MAX_K, MIN_K, ChatService
 from ui.security import ClientLimit, too_many
 from ui.site import site_for
 
@@ -30,6 +30,7 @@ STYLE = Path(__file__).with_name("style.css")
 # How long a conversation counts as waiting for an answer at most, so that a request lost on
 # the way cannot block it for good.
 BUSY_SECONDS = 60.0
+_EMPTY_HINT = EMPTY_QUESTION.split(",")[0]  # "Type a question first": how the chat knows it said so last
 WELCOME = (
     "Ask a question in your own words. Each reply quotes the sentence that answers it and "
     "lists the passages it comes from."
@@ -283,6 +284,7 @@ def build_app(
         )
         question = gr.Textbox(
             elem_id="qa-question",
+            label="Your question",  # its accessible name (hidden, the placeholder shows); was "Textbox"
             show_label=False,
             placeholder=site.placeholder,
             submit_btn="Ask",
@@ -347,6 +349,11 @@ def build_app(
             if message.strip():
                 chat.append({"role": "user", "content": render.question_html(message)})
                 yield chat, gr.skip(), gr.skip(), gr.skip()
+            elif chat and _EMPTY_HINT in str(chat[-1]):
+                # The hint is what was said last: pressing Ask again on nothing adds nothing (a
+                # generator that yields nothing would empty the chat).
+                yield gr.skip(), gr.skip(), 0.0, gr.skip()
+                return
             wait = limit.wait(request.client.host if request.client else None, request.headers, "chat") if limit else 0
             if wait:
                 notice = render.notice_html(too_many(wait).capitalize() + ".", "error")

@@ -425,7 +425,9 @@ class _Library:
             return error(422, f"{len(urls)} addresses: at most {_MAX_URLS} at once")
         bad = [u for u in urls if not re.fullmatch(WEB_ADDRESS, u)]
         if bad:
-            return error(400, f"only http and https addresses can be added: {', '.join(bad)}")
+            listed = "; ".join(repr(u) for u in bad)
+            advice = "correct or remove it" if len(bad) == 1 else "correct or remove them"
+            return error(400, f"only http and https addresses can be added, so none was: {listed}; {advice}")
         urls = list(dict.fromkeys(urls))
 
         def work(report: Report) -> Outcome:

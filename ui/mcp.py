@@ -247,6 +247,9 @@ def mount_mcp(
 
     A FastAPI route rather than a mounted app, so the login is the API's own dependency, with
     its 401; stateless with JSON replies, so no session ties a client to one worker process.
+    POST only: with no session there is nothing to end (DELETE) and no server-sent stream (GET),
+    which the transport still opened and held until the client hung up; the specification has
+    a server without one answer GET with 405.
     """
     server = QuotesServer(index, question_log)
     # A transport serves one run of the app (the SDK refuses a second), so each start of the
@@ -261,7 +264,7 @@ def mount_mcp(
     app.add_api_route(
         PATH,
         mcp,
-        methods=["GET", "POST", "DELETE"],
+        methods=["POST"],
         dependencies=[Depends(authorize)],
         include_in_schema=False,
     )

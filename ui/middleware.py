@@ -112,16 +112,19 @@ class BodyLimit:
 
 
 class MethodCheck:
-    """Answer a method a route does not have with 405 and the Allow header.
+    """Answer a method a route does not have with 405 and the Allow header, and a path under
+    `api_prefix` that no route has with 404, both as `{"error": ...}`.
 
-    Without this, a request such as TRACE /api/v1/ask would fall through to the chat, mounted at
-    "/" for every other path, and get its 404. `routes` are the app's own (not the chat's mount);
-    what each allows is found by asking it, since an included router does not list its methods.
+    Without this, a request such as TRACE /api/v1/ask or GET /api/v1/nope would fall through to
+    the chat, mounted at "/" for every other path, and get its 404 `{"detail": "Not Found"}`.
+    `routes` are the app's own (not the chat's mount); what each allows is found by asking it,
+    since an included router does not list its methods.
     """
 
-    def __init__(self, app: Any, routes: list[BaseRoute]) -> None:
+    def __init__(self, app: Any, routes: list[BaseRoute], api_prefix: str = "") -> None:
         self.app = app
         self.routes = routes
+        self.api_prefix = api_prefix
 
     def _matches(self, scope: Scope) -> Match:
         best = Match.NONE
@@ -138,6 +141,10 @@ class MethodCheck:
             allow = ", ".join(allowed)
             message = f"{scope.get('method')} is not allowed here; use {allow}"
             await send_json(send, 405, {"error": message}, [(b"allow", allow.encode())])
+            return
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if self.api_prefix and path.startswith(self.api_prefix) and self._matches(scope) is Match.NONE:
+            await send_json(send, 404, {"error": f"no such endpoint: {path}; the API's endpoints are listed at /docs"})
             return
         await self.app(scope, receive, send)
 

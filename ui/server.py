@@ -1,7 +1,7 @@
 """The web app: one FastAPI server with the Gradio chat at "/" and, beside it, the REST API.
 
     GET  /healthz            alive: the index served (passages, built_at, model)
-    GET  /readyz             ready: the index is loaded and its folder readable; 503 otherwise
+    GET  /readyz             ready: the index is loaded and its folder holds a whole one; 503 otherwise
     GET  /metrics            Prometheus text format (questions by status, latency, errors, index)
     POST /api/v1/ask         {"question", "k", "history"} -> the answer (see ui.rest)
     POST /api/v1/retrieve    {"question", "k"} -> {"passages": [...]}
@@ -10,7 +10,7 @@
     GET  /docs               the OpenAPI page
     GET  /accessibility      the accessibility statement (ui.accessibility)
 
-Every error is JSON `{"error": "one line"}` with its status code (400, 401, 405, 413, 422, 429,
+Every error is JSON `{"error": "one line"}` with its status code (400, 401, 404, 405, 413, 422, 429,
 503; 500 for a fault of ours, whose traceback goes to the log only). With QA_UI_PASSWORD set, the
 API, /metrics and /mcp need it too (HTTP Basic, the chat's user name), or `Authorization: Bearer
 $QA_API_TOKEN` (the admin's QA_ADMIN_TOKEN is accepted wherever that is). Every response carries
@@ -112,10 +112,10 @@ def create_app(
 
     @app.get("/readyz", tags=["service"], summary="Ready for questions", responses={503: ERRORS[503]})
     def readyz() -> Response:
-        """200 when an index is loaded and its folder can be read (so a restart would serve it too)."""
+        """200 when an index is loaded and its folder holds a whole index (so a restart would serve it too)."""
         try:
             figures = _index_figures(index)
-            store.resolve(index.path)
+            store.check(index.path)
         except (QAError, OSError) as exc:
             return error_response(503, str(exc))
         if not figures["passages"]:
@@ -159,7 +159,8 @@ def create_app(
     mount(app, demo, "/", auth=auth, concurrency=concurrency)
     # The last added runs first: the access log sees (and times) every refusal below it, and
     # every response, refusals included, carries the security headers.
-    app.add_middleware(MethodCheck, routes=[r for r in app.router.routes if not isinstance(r, Mount)])
+    routes = [r for r in app.router.routes if not isinstance(r, Mount)]
+    app.add_middleware(MethodCheck, routes=routes, api_prefix="/api/v1/")  # the REST API's own paths
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, exempt=(UPLOADS,))
     app.add_middleware(QuestionLimit, limit=limit, paths=QUESTION_PATHS)
     app.add_middleware(SecurityHeaders)
@@ -181,6 +182,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         if any(e.get("type") == "json_invalid" for e in errors):
             return error_response(400, "the request body is not valid JSON")
         if errors and tuple(errors[0].get("loc", ())) == ("body",):
+            # A JSON object sent as another media type is not read at all: say which is needed.
+            if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+                return error_response(400, 'send the body as JSON, with "Content-Type: application/json"')
             return error_response(400, 'the request body must be a JSON object, e.g. {"question": "..."}')
         return error_response(422, invalid_field(errors))
 
