@@ -195,7 +195,7 @@ class Settings:
             "max_tokens": self.max_tokens,
             "splitter_version": 3,
             "reader_version": 5,
-            "embedding_version": 6,
+            "embedding_version": 7,
             # Edited by hand, so it is fingerprinted rather than versioned: BM25 reads through it.
             "glossary": zlib.crc32(GLOSSARY.read_bytes()),
         }

@@ -95,10 +95,26 @@ def british(word: str) -> str:
     return _MEDICAL_START.sub(lambda m: _MEDICAL[m.group(1)], word)
 
 
+@lru_cache(maxsize=1 << 16)
+def _stem(word: str) -> str:
+    """A lower-case word's term: its Snowball stem, in British spelling, a noun in -sion or -tion
+    and its adjective as one.
+
+    Snowball cuts "compassion" to "compass" but "compassionate" to "compassion" (its last step
+    takes one suffix), so the article's "compassionate care" never matched a question's
+    "compassion". Stemmed again, such a stem loses its "-ion" as the noun did; a word whose
+    "-ion" Snowball keeps ("passion", "question") keeps it again.
+
+    >>> [_stem(w) for w in ("compassion", "compassionate", "professional", "profession", "passionate", "passion")]
+    ['compass', 'compass', 'profess', 'profess', 'passion', 'passion']
+    """
+    stemmed = _stemmer()(british(word))
+    return _stemmer()(stemmed) if stemmed.endswith(("sion", "tion")) else stemmed
+
+
 def _stems(text: str) -> list[str]:
-    stem = _stemmer()
     words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold().replace("’", "'"))
-    return [stem(british(w)) for w in words if w not in _STOPWORDS]
+    return [_stem(w) for w in words if w not in _STOPWORDS]
 
 
 @dataclass(frozen=True)

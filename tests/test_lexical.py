@@ -9,6 +9,18 @@ def test_tokenize_drops_stopwords_and_stems():
     assert tokenize("Organisations organising") == ["organis", "organis"]
 
 
+def test_a_noun_in_ion_and_its_adjective_are_one_term():
+    # Snowball cut "compassion" to "compass" and "compassionate" to "compassion": never one term.
+    assert tokenize("compassion professions") == tokenize("compassionate professional")
+    assert tokenize("passion") == tokenize("passionate") != tokenize("pass")  # no "-ion" cut where none was
+
+
+def test_the_article_answers_what_it_says_about_compassion(article_index):
+    # It says "compassionate" (care, behaviours), never "compassion": it was told "not covered".
+    answer = article_index.ask("What does the article say about compassion?")
+    assert answer.found and "compassionate" in answer.text
+
+
 def test_bm25_ranks_the_matching_row_first_and_round_trips():
     texts = ["collective leadership in the NHS", "bread baking at home", "leadership of teams and teams"]
     bm25 = BM25.build(texts)
