@@ -88,12 +88,17 @@ FEATURES = (
 # The full model reads the search's features and then the reader's logit.
 READER = "reader"
 
+# The kind of answer a question asks for, read from the word it asks with: its first question
+# word ("In what year ...?", "Cars were banned when?"). One later in it joins a clause ("What
+# courage do leaders need when dealing with poor behaviour?", "the man who founded it"), and read
+# as asked for, the passage that answers lacked a date or a name it never needed.
+_QUESTION_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 _NUMBER_QUESTION = re.compile(
-    r"\b(how (many|much|long|old|often|far|large|big|tall|high|fast)|when|what (year|date|time|percentage|"
+    r"(how (many|much|long|old|often|far|large|big|tall|high|fast)|when|what (year|date|time|percentage|"
     r"proportion|number|age|decade|century|month|day)|which (year|date|decade|century))\b",
     re.IGNORECASE,
 )
-_NAME_QUESTION = re.compile(r"\b(who|whom|whose|where|which (person|company|city|country|organi[sz]ation))\b", re.I)
+_NAME_QUESTION = re.compile(r"(who|whom|whose|where|which (person|company|city|country|organi[sz]ation))\b", re.I)
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
     r"thousand|million|billion|half|quarter|dozen|january|february|march|april|may|june|july|august|september|"
@@ -187,12 +192,22 @@ def _has_number(text: str, question: str) -> bool:
     return any(m.group(0).casefold() not in asked for m in _NUMBER.finditer(text))
 
 
+def _wants(question: str) -> tuple[bool, bool]:
+    """Whether `question` asks for a number (or a date), and whether for a name.
+
+    >>> _wants("In what year did it open?"), _wants("Who founded it?"), _wants("What do you do when it rains?")
+    ((True, False), (False, True), (False, False))
+    """
+    asking = _QUESTION_WORD.search(question)
+    if asking is None:
+        return False, False
+    return bool(_NUMBER_QUESTION.match(question, asking.start())), bool(_NAME_QUESTION.match(question, asking.start()))
+
+
 def _kind_missing(question: str, highlight: str) -> tuple[bool, bool]:
     """Whether the question asks for a number that `highlight` lacks, and for a name that it lacks."""
-    return (
-        bool(_NUMBER_QUESTION.search(question)) and not _has_number(highlight, question),
-        bool(_NAME_QUESTION.search(question)) and not _has_name(highlight, question),
-    )
+    number, name = _wants(question)
+    return number and not _has_number(highlight, question), name and not _has_name(highlight, question)
 
 
 def _names_missing(question: str, text: str) -> float:
@@ -217,6 +232,7 @@ def features(evidence: Evidence, passages: BM25, sentences: BM25) -> np.ndarray:
     passage_coverage, passage_missing = _idf_shares(terms, passages, [e.passage_row])
     highlight_coverage, highlight_missing = _idf_shares(terms, sentences, e.highlight_rows)
     number_missing, name_missing = _kind_missing(e.question, e.highlight)
+    wants_number, wants_name = _wants(e.question)
     return np.array(
         [
             e.sentence_cos[0],
@@ -229,9 +245,9 @@ def features(evidence: Evidence, passages: BM25, sentences: BM25) -> np.ndarray:
             passage_missing,
             highlight_missing,
             np.log1p(len(set(terms))),
-            bool(_NUMBER_QUESTION.search(e.question)),
+            wants_number,
             number_missing,
-            bool(_NAME_QUESTION.search(e.question)),
+            wants_name,
             name_missing,
             e.sentence_cos[0] * passage_coverage,
             max((_idf_shares(terms, sentences, [row])[0] for row in e.sentence_rows), default=0.0),
