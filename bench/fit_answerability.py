@@ -18,7 +18,8 @@ what it was fitted on and the figures it measured (even articles = fit, odd arti
 the article's dev sets). `--frontier` prints instead what other pairs of targets would tell the
 test questions: the trade-off the two cuts move along; `--l2-cv` what other penalties tell even
 articles the fit has not seen; `--refits N` (with `--covered-sample 1`) what the dev sets are told
-on average over N fits, each on another random quarter of the covered questions. The collected
+on average over N fits, each on another random quarter of the covered questions; `--shipped` what
+the shipped judgement tells them, fitting nothing (after a change to what the engine reads). The collected
 features are kept under var/answerability/, named by a hash of the code that computes them, so a
 refit with other settings asks nothing again.
 """
@@ -51,7 +52,7 @@ from bench.answerability import (
     squad_leave_out,
 )
 from bench.common import SHARED
-from qa.answerable import FEATURES, READER, WEIGHTS, Judge, Model, fit
+from qa.answerable import FEATURES, READER, WEIGHTS, Judge, Model, fit, judge
 from qa.config import PROJECT_ROOT, SETTINGS
 from qa.engine import TOPIC_THRESHOLD
 from qa.types import ANSWERED, NOT_COVERED, RELATED, UNSURE
@@ -406,6 +407,11 @@ def main() -> None:
         help="only print the dev sets' figures averaged over this many fits on random quarters "
         "of the covered questions (with --covered-sample 1)",
     )
+    parser.add_argument(
+        "--shipped",
+        action="store_true",
+        help="only print what the shipped judgement (qa/answerable.json) tells these questions, fitting nothing",
+    )
     parser.add_argument("--out", type=Path, default=WEIGHTS)
     args = parser.parse_args()
     if args.refits and args.covered_sample < 1:
@@ -431,7 +437,8 @@ def main() -> None:
     if args.refits:
         refits(even, others, article, args)
         return
-    model = fit_as_set(even, others, args)
+    # The shipped judgement, measured again after a change to what the engine reads, without a refit.
+    model = judge() if args.shipped else fit_as_set(even, others, args)
     measured = {
         "fit (even articles)": figures(apply(model, even), even),
         "test (odd articles)": figures(apply(model, odd), even),
@@ -439,7 +446,7 @@ def main() -> None:
         "article dev sets": article_figures(apply(model, article)),
     }
     command = "python -m bench.fit_answerability " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out" and v is not None
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("out", "shipped") and v is not None
     )
     about = {
         "command": command,
@@ -451,7 +458,8 @@ def main() -> None:
         ),
         "figures": measured,
     }
-    args.out.write_text(json.dumps(model.to_json(**about), indent=1) + "\n", encoding="utf-8")
+    if not args.shipped:
+        args.out.write_text(json.dumps(model.to_json(**about), indent=1) + "\n", encoding="utf-8")
     for name, values in measured.items():
         print(name)
         for key, value in values.items():
@@ -460,7 +468,7 @@ def main() -> None:
     print("full model's weights:", dict(zip((*FEATURES, READER), np.round(model.full.weights, 2), strict=True)))
     low, high = model.band
     print(f"threshold {model.threshold:.3f}, floor {model.floor:.3f}; reader band [{low:.3f}, {high:.3f}]")
-    print(f"wrote {args.out}")
+    print(f"measured {WEIGHTS}" if args.shipped else f"wrote {args.out}")
 
 
 def _balanced(labels: np.ndarray) -> np.ndarray:
