@@ -352,7 +352,11 @@ def _make(
         raise BuildError(
             f"no usable document in {plan.describe}"
             + (f" ({'; '.join(reasons)})" if reasons else "")
-            + "; the existing index is unchanged"
+            + (
+                "; the existing index is unchanged"
+                if previous.data is not None or previous.damaged
+                else "; no index was written"
+            )
         )
     parts.sort(key=lambda p: p.document.source)
     fresh = [p for p in parts if p.passage_vectors is None]

@@ -71,6 +71,8 @@ def get_index(index: Index | str | os.PathLike[str] | None = None) -> Index:
         return index
     if index is None:
         return default_index()
+    if not isinstance(index, str | os.PathLike):
+        raise ValueError(f"index must be an Index or the path of an index folder, not {type(index).__name__}")
     return _cached(Path(index))
 
 

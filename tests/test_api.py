@@ -299,6 +299,15 @@ def test_bad_questions(article_index):
     assert answer.passages
     pasted = article_index.ask("\x00What is collective leadership?\x1b")  # control characters: no words
     assert pasted.question == "What is collective leadership?" and pasted.found
+    # A lone surrogate ("\ud800" from JSON, a Latin-1 byte in argv) raised a TypeError from the tokenizer.
+    unpaired = qa.ask("What is collective\ud800 leadership?", index=article_index)
+    assert unpaired.question == "What is collective\ufffd leadership?" and unpaired.passages
+    assert qa.retrieve("What is \udce9culture?", index=article_index)
+
+
+def test_an_index_that_is_no_path_is_refused_in_words(article_index):
+    with pytest.raises(ValueError, match="index must be an Index or the path of an index folder, not int"):
+        qa.ask("What is collective leadership?", index=5)
 
 
 def test_missing_index_says_how_to_build_one(tmp_path):

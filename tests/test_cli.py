@@ -74,6 +74,10 @@ def test_index_build_cli_and_its_errors(tmp_path):
     (tmp_path / "empty" / "x.txt").write_text("")
     nothing = run("-m", "index", "build", str(tmp_path / "empty"), "--out", str(out))
     assert nothing.returncode == 1 and "no usable document" in nothing.stderr
+    assert "the existing index is unchanged" in nothing.stderr  # the one built above
+    (tmp_path / "fresh").mkdir()
+    none_yet = run("-m", "index", "build", str(tmp_path / "empty"), "--out", str(tmp_path / "fresh" / "idx"))
+    assert none_yet.returncode == 1 and none_yet.stderr.rstrip().endswith("; no index was written"), none_yet.stderr
     assert "Traceback" not in nothing.stderr
     # An --out that can never be an index is refused before any work (it failed at the end,
     # with a traceback and a lock file left beside it).

@@ -47,6 +47,9 @@ async def exercise(client: Client) -> dict[str, Any]:
     seen["documents"] = await client.call_tool("list_documents", {})
     seen["empty"] = await client.call_tool("ask", {"question": "   "})
     seen["too_many"] = await client.call_tool("retrieve", {"question": QUESTION, "k": SETTINGS.api_max_k + 1})
+    seen["missing"] = await client.call_tool("ask", {})
+    seen["wrong_type"] = await client.call_tool("retrieve", {"question": QUESTION, "k": "several"})
+    seen["extra"] = await client.call_tool("list_documents", {"colour": "red"})
     seen["after_errors"] = await client.call_tool("ask", {"question": QUESTION})
     resources = (await client.list_resources()).resources
     seen["resources"] = resources
@@ -82,7 +85,15 @@ def check(seen: dict[str, Any]) -> None:
     assert [d["source"] for d in documents["documents"]] == [ARTICLE.name] and documents["passages"] > 10
 
     # Bad input: a tool error with the REST API's own line, and the server answers on.
-    for name, message in (("empty", EMPTY), ("too_many", TOO_MANY)):
+    # Checked by the SDK before the tool runs, these were pydantic's whole report (or, an unknown
+    # field, ignored): now each is the line the REST API gives for the same body.
+    for name, message in (
+        ("empty", EMPTY),
+        ("too_many", TOO_MANY),
+        ("missing", "question: Field required"),
+        ("wrong_type", "k: Input should be a valid integer, unable to parse string as an integer"),
+        ("extra", "colour: Extra inputs are not permitted"),
+    ):
         assert seen[name].is_error and [c.text for c in seen[name].content] == [message]
     assert seen["after_errors"].structured_content["status"] == "answered"
 

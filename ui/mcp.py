@@ -26,10 +26,10 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request, Response
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import CallToolResult, Resource, TextContent
+from mcp.types import CallToolResult, InputRequiredResult, Resource, TextContent
 from pydantic import Field, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 from typing_extensions import TypedDict  # pydantic reads only this one on Python 3.11
@@ -148,9 +148,14 @@ def _tool_errors(tool: Callable[P, R]) -> Callable[P, R | CallToolResult]:
         except Exception:
             log.exception("MCP tool %s failed", tool.__name__)
             message = "internal error; the service's log has the details"
-        return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+        return _error_result(message)
 
     return guarded
+
+
+def _error_result(message: str) -> CallToolResult:
+    """A tool error the assistant reads as `message` alone."""
+    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
 
 
 class QuotesServer(MCPServer):
@@ -171,6 +176,22 @@ class QuotesServer(MCPServer):
         self.add_tool(_tool_errors(self.retrieve), description=RETRIEVE, structured_output=True)
         self.add_tool(_tool_errors(self.list_documents), description=DOCUMENTS, structured_output=True)
         self.resource(DOCUMENT_URI, name="document", mime_type="text/plain")(self.read_document)
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        """The tool `name` called with `arguments`, checked as the REST API checks a body, and told
+        with its one line: a field missing or of the wrong type (the SDK's text was pydantic's
+        whole report, prefixed), or one the tool lacks (the SDK ignored it)."""
+        tools = {tool.name: tool for tool in await self.list_tools()}
+        if name in tools and (extra := sorted(set(arguments) - set(tools[name].input_schema.get("properties", {})))):
+            return _error_result(f"{extra[0]}: Extra inputs are not permitted")
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                return _error_result(invalid_field(exc.__cause__.errors()))
+            raise
 
     def ask(
         self,
