@@ -181,10 +181,22 @@ def _holds(words: set[str], name: str) -> bool:
     return any(_near(name, word) for word in words)
 
 
+# Who a passage names may be people by what they are ("all staff", "clinicians", "everybody"):
+# "Who is accountable under collective leadership?" is answered "all are accountable".
+_PEOPLE = re.compile(
+    r"\b(?:people|persons?|everybody|everyone|all|staff|members?|leaders?|managers?|teams?|clinicians?|nurses?"
+    r"|doctors?|patients?|employees?|workers?|colleagues?|volunteers?|students?|children|men|women|famil(?:y|ies)"
+    r"|citizens?|residents?|governments?|\w+(?:ists|ians))\b",
+    re.IGNORECASE,
+)
+
+
 def _has_name(text: str, question: str) -> bool:
-    """A capitalised word, not opening a sentence, that the question does not already hold."""
+    """A capitalised word, not opening a sentence, or a word for people, that the question does not already hold."""
     asked = _words(question)
-    return any(not _holds(asked, _name_key(m.group(0))) for m in CAPITALISED.finditer(text))
+    return any(not _holds(asked, _name_key(m.group(0))) for m in CAPITALISED.finditer(text)) or any(
+        _name_key(m.group(0)) not in asked for m in _PEOPLE.finditer(text)
+    )
 
 
 def _has_number(text: str, question: str) -> bool:

@@ -68,6 +68,22 @@ def test_features_read_coverage_missing_terms_and_answer_type():
 
 
 @pytest.mark.parametrize(
+    ("text", "says_who"),
+    [
+        ("The board chair, Dr Amara Okafor, leads the review.", True),
+        ("All staff are accountable.", True),  # "Who is accountable?": people, by what they are
+        ("It is led by clinicians and their teams.", True),
+        ("The review is held every quarter.", False),
+        ("Reviews are led by the board.", False),  # "board" only repeats the question
+    ],
+)
+def test_who_is_answered_by_a_name_or_by_words_for_people(text, says_who):
+    shown = replace(evidence("Who leads the board's review?", 0, 0.6), highlight=text, passage_text=text)
+    who = dict(zip(FEATURES, features(shown, PASSAGES, PASSAGES), strict=True))
+    assert who["wants_name"] and who["name_missing"] == (not says_who)
+
+
+@pytest.mark.parametrize(
     ("question", "number", "name"),
     [
         ("In what year did the trust open?", True, False),
@@ -152,12 +168,12 @@ def judged(question: str, text: str) -> tuple[dict[str, float], Verdict]:
             {"number_missing"},
             True,
         ),
-        # Answer type: the same sentence, naming the chair or not (the probability falls by about
-        # half; both may stay between the cuts, "unsure").
+        # Answer type: the same sentence, saying who chairs it or not (the probability falls by
+        # about half; both may stay between the cuts, "unsure"). "A retired doctor" says who.
         (
             "Who chairs the board of the trust?",
             "The board of the trust is chaired by Dr Amara Okafor.",
-            "The board of the trust is chaired by a retired doctor.",
+            "The board of the trust is chaired every quarter.",
             {"name_missing"},
             False,
         ),
