@@ -64,6 +64,8 @@ OUTER_CSS = (
     """
 @media (max-width: 640px) {
   .gradio-container .app.main { padding: 8px 10px !important; }
+  /* Gradio hides "Use via API" here but not the dot after it, which then opened the footer. */
+  footer[aria-label="Gradio footer navigation"] > div.divider:first-of-type { display: none !important; }
 }
 """
     + a11y.HEAD_CSS
