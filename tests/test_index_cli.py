@@ -141,10 +141,16 @@ def _serving_index_and_a_bigger_folder(tmp_path: Path) -> tuple[Path, Path, Path
 
 
 def _signal_while_embedding(folder: Path, out: Path, sig: signal.Signals) -> tuple[int, str]:
-    """Run `python -m index build folder`, send `sig` once it is embedding: (exit code, stderr)."""
+    """Run `python -m index build folder`, send `sig` once it is embedding: (exit code, stderr).
+
+    Its temporary files go to `out`'s folder's "tmp": a killed build cannot remove its own, and
+    they were left in the machine's /tmp.
+    """
+    (out.parent / "tmp").mkdir(exist_ok=True)
     child = subprocess.Popen(
         [sys.executable, "-m", "index", "build", str(folder), "--out", str(out)],
         cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(out.parent / "tmp")},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -174,6 +180,7 @@ def test_ctrl_c_during_a_build_stops_it_with_a_message_and_keeps_the_index(tmp_p
     assert f"interrupted: {out} is as it was" in stderr and "Traceback" not in stderr
     assert store.resolve(out) == serving
     assert not list(store.builds_dir(out).glob("*.partial"))
+    assert not list((out.parent / "tmp").iterdir())  # interrupted, it still cleared its temporary files
 
 
 def test_a_build_killed_while_embedding_leaves_the_old_index_serving(tmp_path):
