@@ -289,11 +289,9 @@ def _within(path: Path, folders: Sequence[str]) -> bool:
 
 def _editable(previous: _Previous, out: Path, action: str) -> store.IndexData:
     """The previous index, if documents can be added to or removed from it as it is."""
-    rebuild = store.rebuild_hint(out)
-    if previous.damaged:
-        raise IndexCorruptError(f"cannot {action} the index at {str(out)!r}: it is damaged; {rebuild}")
-    if not previous.reusable:
-        raise IndexCorruptError(f"cannot {action} the index at {str(out)!r}: {previous.reason}; {rebuild}")
+    if previous.damaged or not previous.reusable:
+        why = "it is damaged" if previous.damaged else previous.reason
+        raise IndexCorruptError(f"cannot {action} the index at {str(out)!r}: {why}; {store.rebuild_hint(out)}")
     assert previous.data is not None  # reusable implies loaded
     return previous.data
 

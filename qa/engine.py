@@ -71,6 +71,7 @@ class Judgement:
     passages: list[Passage]
     teaser_lacks: bool = False  # the first passage is a teaser lacking a word asked (qa.answerable)
     mentions_only: bool = False  # the first passage only mentions what is asked about (qa.answerable)
+    nothing_asked: bool = False  # a greeting or thanks alone (qa.framing.asks_nothing): not searched
 
 
 @dataclass(frozen=True)
@@ -199,10 +200,10 @@ class Index:
     def _load(self) -> _Loaded:
         stamp = self._stamp()
         data = store.load(self.path)
-        rebuild = store.rebuild_hint(self.path)
         if data.manifest.get("model") != model_id():
             raise IndexCorruptError(
-                f"index at {str(self.path)!r} was built with another model ({data.manifest.get('model')}): {rebuild}"
+                f"index at {str(self.path)!r} was built with another model ({data.manifest.get('model')}): "
+                f"{store.rebuild_hint(self.path)}"
             )
         built, now = data.manifest.get("settings") or {}, SETTINGS.splitter_id()
         if changed := [key for key in SETTINGS.QUESTION_READING if built.get(key) != now[key]]:
@@ -211,7 +212,7 @@ class Index:
                 "index at %s was built before the %s changed, so questions and passages are read differently: %s",
                 self.path,
                 " and ".join(changed),
-                rebuild,
+                store.rebuild_hint(self.path),
             )
         log.info("loaded index %s (%d passages)", data.path, len(data.passages))
         return _Loaded(data, stamp)
@@ -365,7 +366,7 @@ class Index:
             ANSWERED: passages[0].highlight if passages else "",
             UNSURE: UNSURE_TEASER_TEXT if judgement.teaser_lacks else UNSURE_TEXT,
             RELATED: RELATED_TEXT,
-        }.get(status, NOTHING_ASKED_TEXT if asks_nothing(asked) else NOT_COVERED_TEXT)
+        }.get(status, NOTHING_ASKED_TEXT if judgement.nothing_asked else NOT_COVERED_TEXT)
         return Answer(
             found=status == ANSWERED, text=text, passages=passages, question=question, query=asked, status=status
         )
@@ -395,7 +396,7 @@ class Index:
         if about_the_content(query):
             return self._about(loaded, check_k(k))
         if asks_nothing(query):  # a greeting or thanks: no passage answers it ("Thank you very much indeed.")
-            return Judgement(NOT_COVERED, 0.0, np.zeros(0), [])
+            return Judgement(NOT_COVERED, 0.0, np.zeros(0), [], nothing_asked=True)
         embedded = self._submit(query, k)
         with gate or nullcontext():
             return self._judge(loaded, query, embedded(), k, judge, authors_words=authors_words)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import inspect
 import logging
 import os
 import sys
@@ -172,9 +173,11 @@ class QuotesServer(MCPServer):
         )
         self.index = index
         self.question_log = question_log
-        self.add_tool(_tool_errors(self.ask), description=ASK, structured_output=True)
-        self.add_tool(_tool_errors(self.retrieve), description=RETRIEVE, structured_output=True)
-        self.add_tool(_tool_errors(self.list_documents), description=DOCUMENTS, structured_output=True)
+        # Each tool's arguments, by name: the tools are fixed, so this is read once, not on each call.
+        self.arguments: dict[str, set[str]] = {}
+        for tool, description in ((self.ask, ASK), (self.retrieve, RETRIEVE), (self.list_documents, DOCUMENTS)):
+            self.add_tool(_tool_errors(tool), description=description, structured_output=True)
+            self.arguments[tool.__name__] = set(inspect.signature(tool).parameters)
         self.resource(DOCUMENT_URI, name="document", mime_type="text/plain")(self.read_document)
 
     async def call_tool(
@@ -183,8 +186,7 @@ class QuotesServer(MCPServer):
         """The tool `name` called with `arguments`, checked as the REST API checks a body, and told
         with its one line: a field missing or of the wrong type (the SDK's text was pydantic's
         whole report, prefixed), or one the tool lacks (the SDK ignored it)."""
-        tools = {tool.name: tool for tool in await self.list_tools()}
-        if name in tools and (extra := sorted(set(arguments) - set(tools[name].input_schema.get("properties", {})))):
+        if name in self.arguments and (extra := sorted(set(arguments) - self.arguments[name])):
             return _error_result(f"{extra[0]}: Extra inputs are not permitted")
         try:
             return await super().call_tool(name, arguments, context)

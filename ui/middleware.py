@@ -136,14 +136,15 @@ class MethodCheck:
         return best
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and self._matches(scope) is Match.PARTIAL:
+        match = self._matches(scope) if scope["type"] == "http" else Match.FULL
+        if match is Match.PARTIAL:
             allowed = [m for m in METHODS if self._matches({**scope, "method": m}) is Match.FULL]
             allow = ", ".join(allowed)
             message = f"{scope.get('method')} is not allowed here; use {allow}"
             await send_json(send, 405, {"error": message}, [(b"allow", allow.encode())])
             return
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        if self.api_prefix and path.startswith(self.api_prefix) and self._matches(scope) is Match.NONE:
+        path = scope.get("path", "")
+        if match is Match.NONE and self.api_prefix and path.startswith(self.api_prefix):
             await send_json(send, 404, {"error": f"no such endpoint: {path}; the API's endpoints are listed at /docs"})
             return
         await self.app(scope, receive, send)
